@@ -1,0 +1,590 @@
+//! The client and its one request path: auth → pacing → concurrency limit →
+//! send and read → retry decision → trace.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tower::retry::budget::{Budget, TpsBudget};
+use url::Url;
+
+use crate::auth::Authenticator;
+use crate::response::{Response, snippet};
+use crate::retry::is_idempotent;
+use crate::secret::scrub;
+use crate::stats::Counters;
+use crate::throttle::Throttle;
+use crate::wait_hint::WaitHints;
+use crate::{Auth, Error, Result, RetryPolicy, Stats, StatusError, TransportKind};
+
+/// Bytes of an error body kept in [`StatusError::body_snippet`].
+const SNIPPET_BYTES: usize = 500;
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use ocean_core::{Auth, Client, RetryPolicy};
+/// let client = Client::builder("https://example.atlassian.net/")
+///     .auth(Auth::basic("me@example.com", "api-token"))
+///     .timeout(Some(Duration::from_secs(30)))
+///     .max_concurrency(10)
+///     .retry(RetryPolicy::jira())
+///     .rate_limit(Some(20.0))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.url("/rest/api/3/myself").unwrap().as_str(),
+///            "https://example.atlassian.net/rest/api/3/myself");
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    base_url: String,
+    auth: Auth,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    max_concurrency: usize,
+    retry: RetryPolicy,
+    rate_limit: Option<f64>,
+    user_agent: String,
+    prefetch: bool,
+}
+
+impl ClientBuilder {
+    /// Credentials (default: none).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Connect timeout (default 10 s; `None` = wait as long as the OS does).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout of one attempt, body included (default 30 s; `None` = none).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Requests in flight at once (default 10).
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n.max(1);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A client-side limit in requests per second (default: none).
+    pub fn rate_limit(mut self, per_second: Option<f64>) -> Self {
+        self.rate_limit = per_second;
+        self
+    }
+
+    /// The `User-Agent` (default `ocean-rs/<version>`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// Whether list streams prefetch pages concurrently once the total is known (default on).
+    pub fn prefetch(mut self, on: bool) -> Self {
+        self.prefetch = on;
+        self
+    }
+
+    /// Builds the client. Fails on a bad base URL (credentials in it included) or setting.
+    pub fn build(self) -> Result<Client> {
+        let base = normalise_base(&self.base_url)?;
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .pool_max_idle_per_host(self.max_concurrency.max(10))
+            .tcp_nodelay(true);
+        if let Some(t) = self.connect_timeout {
+            http = http.connect_timeout(t);
+        }
+        if let Some(t) = self.timeout {
+            http = http.timeout(t);
+        }
+        let http = http
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let budget = self
+            .retry
+            .budget
+            .map(|b| TpsBudget::new(b.window, b.min_per_sec, b.ratio));
+        let throttle = Throttle::new(self.rate_limit, self.retry.max_wait)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: Authenticator::new(self.auth),
+                permits: Semaphore::new(self.max_concurrency),
+                max_concurrency: self.max_concurrency,
+                retry: self.retry,
+                budget,
+                throttle,
+                counters: Counters::default(),
+                timeout: self.timeout,
+                prefetch: self.prefetch,
+            }),
+        })
+    }
+}
+
+/// `scheme://host[:port][/prefix]` without a trailing slash; no credentials allowed.
+fn normalise_base(raw: &str) -> Result<String> {
+    let url =
+        Url::parse(raw.trim()).map_err(|e| Error::Config(format!("base URL `{raw}`: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "base URL must be http(s), got `{}`",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "put credentials in Auth, not in the base URL".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{url}` must not carry a query or fragment"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// An HTTP client for one API: cheap to clone, every clone sharing one pool,
+/// one concurrency limit, one pacing state and one set of counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    auth: Authenticator,
+    permits: Semaphore,
+    max_concurrency: usize,
+    retry: RetryPolicy,
+    budget: Option<TpsBudget>,
+    throttle: Throttle,
+    counters: Counters,
+    timeout: Option<Duration>,
+    prefetch: bool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.inner.base)
+            .field("auth", self.inner.auth.auth())
+            .field("max_concurrency", &self.inner.max_concurrency)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts building a client for the API at `base_url`.
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            auth: Auth::None,
+            connect_timeout: Some(Duration::from_secs(10)),
+            timeout: Some(Duration::from_secs(30)),
+            max_concurrency: 10,
+            retry: RetryPolicy::default(),
+            rate_limit: None,
+            user_agent: concat!("ocean-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            prefetch: true,
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The absolute URL of `path`: `"/api/"` + `"spaces"` and `"/api"` + `"/spaces"` agree.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        let joined = format!("{}/{}", self.inner.base, path.trim_start_matches('/'));
+        Url::parse(&joined).map_err(|e| Error::Config(format!("URL `{joined}`: {e}")))
+    }
+
+    /// How many requests may be in flight at once.
+    pub fn max_concurrency(&self) -> usize {
+        self.inner.max_concurrency
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
+    }
+
+    /// The credentials in use.
+    pub fn auth(&self) -> &Auth {
+        self.inner.auth.auth()
+    }
+
+    pub(crate) fn prefetch_default(&self) -> bool {
+        self.inner.prefetch
+    }
+
+    /// Starts a request to `path` (relative to the base URL).
+    pub fn request(&self, method: Method, path: impl Into<String>) -> Request {
+        Request {
+            client: self.clone(),
+            parts: RequestParts {
+                method,
+                path: path.into(),
+                query: Vec::new(),
+                body: None,
+                replay_safe: None,
+                headers: HeaderMap::new(),
+                error: None,
+            },
+        }
+    }
+
+    /// Starts a `GET`.
+    pub fn get(&self, path: impl Into<String>) -> Request {
+        self.request(Method::GET, path)
+    }
+
+    /// Starts a `POST`.
+    pub fn post(&self, path: impl Into<String>) -> Request {
+        self.request(Method::POST, path)
+    }
+
+    /// Starts a `PUT`.
+    pub fn put(&self, path: impl Into<String>) -> Request {
+        self.request(Method::PUT, path)
+    }
+
+    /// Starts a `DELETE`.
+    pub fn delete(&self, path: impl Into<String>) -> Request {
+        self.request(Method::DELETE, path)
+    }
+
+    /// The central request path every call goes through.
+    pub(crate) async fn execute(&self, parts: &RequestParts) -> Result<Response> {
+        if let Some(e) = &parts.error {
+            return Err(Error::Config(e.clone()));
+        }
+        let url = self.full_url(parts)?;
+        let inner = &*self.inner;
+        let policy = &inner.retry;
+        let replay_safe = parts
+            .replay_safe
+            .unwrap_or_else(|| is_idempotent(&parts.method));
+        let started = Instant::now();
+        if let Some(budget) = &inner.budget {
+            budget.deposit();
+        }
+        let mut retries = 0u32;
+        let mut refreshed = false;
+        loop {
+            inner.throttle.ready().await;
+            let outcome = {
+                let _permit = inner.permits.acquire().await.map_err(|_| closed())?;
+                inner.counters.sent();
+                self.send_once(parts, &url).await
+            };
+            let (error, wait) = match outcome {
+                Ok(response) => {
+                    let hints = WaitHints::from_headers(&response.headers, SystemTime::now());
+                    if let (true, Some(refill)) = (hints.exhausted, hints.refill) {
+                        inner.throttle.pause_for(refill);
+                    }
+                    let status = response.status;
+                    if status.is_success() {
+                        return Ok(response);
+                    }
+                    let error = self.status_error(parts, &url, &response, retries + 1).await;
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        inner.counters.throttled();
+                        if let Some(wait) = hints.retry_after {
+                            inner.throttle.pause_for(wait);
+                        }
+                    }
+                    if status == StatusCode::UNAUTHORIZED && inner.auth.can_refresh() && !refreshed
+                    {
+                        refreshed = true;
+                        inner.auth.refresh().await.map_err(Error::Token)?;
+                        (error, Duration::ZERO)
+                    } else if policy.retries_status(status, replay_safe) {
+                        match hints.retry_after {
+                            Some(wait) if wait > policy.max_wait => {
+                                return Err(Error::RateLimited {
+                                    method: parts.method.clone(),
+                                    url: url.to_string(),
+                                    retry_after: wait,
+                                    max_wait: policy.max_wait,
+                                });
+                            }
+                            Some(wait) => (error, wait),
+                            None => (error, policy.backoff(retries, &mut rand::rng())),
+                        }
+                    } else {
+                        return Err(error);
+                    }
+                }
+                Err(error) => {
+                    let retry = match &error {
+                        Error::Transport {
+                            kind: TransportKind::Connect,
+                            ..
+                        } => true,
+                        Error::Transport { .. } | Error::Timeout { .. } => replay_safe,
+                        _ => false,
+                    };
+                    if !retry {
+                        return Err(error);
+                    }
+                    (error, policy.backoff(retries, &mut rand::rng()))
+                }
+            };
+            let give_up = if retries >= policy.max_retries {
+                Some("no retries left")
+            } else if started.elapsed() + wait > policy.max_elapsed {
+                Some("retry time budget spent")
+            } else if inner.budget.as_ref().is_some_and(|b| !b.withdraw()) {
+                Some("retry budget (share of traffic) spent")
+            } else {
+                None
+            };
+            if let Some(reason) = give_up {
+                tracing::warn!(method = %parts.method, url = %url, attempts = retries + 1, reason, "giving up");
+                return Err(error);
+            }
+            retries += 1;
+            inner.counters.retried();
+            tracing::warn!(
+                method = %parts.method,
+                url = %url,
+                status = error.status().map(|s| s.as_u16()),
+                attempt = retries,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn full_url(&self, parts: &RequestParts) -> Result<Url> {
+        let mut url = self.url(&parts.path)?;
+        if !parts.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&parts.query);
+        }
+        Ok(url)
+    }
+
+    async fn send_once(&self, parts: &RequestParts, url: &Url) -> Result<Response> {
+        let inner = &*self.inner;
+        let mut headers = parts.headers.clone();
+        inner.auth.apply(&mut headers).await.map_err(Error::Token)?;
+        let mut request = inner
+            .http
+            .request(parts.method.clone(), url.clone())
+            .headers(headers);
+        if let Some(body) = &parts.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let transport = |e: reqwest::Error| self.transport_error(e, &parts.method, url);
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok(Response {
+            status,
+            headers,
+            url: url.to_string(),
+            body,
+        })
+    }
+
+    fn transport_error(&self, e: reqwest::Error, method: &Method, url: &Url) -> Error {
+        let (method, url) = (method.clone(), url.to_string());
+        if e.is_timeout() {
+            let after = self.inner.timeout.unwrap_or_default();
+            Error::Timeout { method, url, after }
+        } else if e.is_connect() {
+            Error::Transport {
+                method,
+                url,
+                kind: TransportKind::Connect,
+                source: e.without_url(),
+            }
+        } else {
+            Error::Transport {
+                method,
+                url,
+                kind: TransportKind::Response,
+                source: e.without_url(),
+            }
+        }
+    }
+
+    async fn status_error(
+        &self,
+        parts: &RequestParts,
+        url: &Url,
+        response: &Response,
+        attempts: u32,
+    ) -> Error {
+        let auth = &self.inner.auth;
+        let cached = auth.cached_secret().await;
+        let mut secrets = auth.auth().static_secrets();
+        secrets.extend(cached.as_ref().map(|s| s.expose()));
+        let messages = server_messages(&response.body)
+            .iter()
+            .map(|m| scrub(m, &secrets))
+            .collect();
+        let credential = matches!(
+            response.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        )
+        .then(|| auth.auth().describe());
+        Error::Status(Box::new(StatusError {
+            method: parts.method.clone(),
+            url: url.to_string(),
+            status: response.status,
+            body_snippet: scrub(&snippet(&response.body, SNIPPET_BYTES), &secrets),
+            messages,
+            credential,
+            attempts,
+        }))
+    }
+}
+
+fn closed() -> Error {
+    Error::Config("the client's concurrency limiter was closed".into())
+}
+
+/// Messages from a Jira `ErrorCollection` (`errorMessages`, `errors`) or an
+/// Octopus error (`ErrorMessage`, `Errors`).
+fn server_messages(body: &[u8]) -> Vec<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
+        return Vec::new();
+    };
+    let mut messages = Vec::new();
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str().map(str::to_owned))
+            .collect()
+    };
+    for key in ["errorMessages", "Errors"] {
+        if let Some(list) = map.get(key) {
+            messages.extend(strings(list));
+        }
+    }
+    if let Some(serde_json::Value::Object(fields)) = map.get("errors") {
+        messages.extend(
+            fields
+                .iter()
+                .filter_map(|(k, v)| Some(format!("{k}: {}", v.as_str()?))),
+        );
+    }
+    for key in ["ErrorMessage", "message"] {
+        if let Some(m) = map.get(key).and_then(|v| v.as_str()) {
+            messages.insert(0, m.to_owned());
+        }
+    }
+    messages
+}
+
+/// One request, fully described, before sending.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestParts {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Bytes>,
+    /// `Some(true)` opts a non-idempotent request into retries (e.g. a search `POST`).
+    pub(crate) replay_safe: Option<bool>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) error: Option<String>,
+}
+
+/// A request being prepared; [`Request::send`] runs it through the client's request path.
+///
+/// ```no_run
+/// # async fn run(client: ocean_core::Client) -> ocean_core::Result<()> {
+/// let me: serde_json::Value = client.get("/rest/api/3/myself").send().await?.json()?;
+/// let created = client
+///     .post("/rest/api/3/search/jql")
+///     .json(&serde_json::json!({"jql": "project = X", "maxResults": 1}))
+///     .retryable(true) // a read, safe to send twice
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a request does nothing until sent"]
+pub struct Request {
+    client: Client,
+    parts: RequestParts,
+}
+
+impl Request {
+    /// Adds a query parameter.
+    pub fn query(mut self, name: impl Into<String>, value: impl fmt::Display) -> Self {
+        self.parts.query.push((name.into(), value.to_string()));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.parts.body = Some(bytes.into()),
+            Err(e) => self.parts.error = Some(format!("request body is not JSON: {e}")),
+        }
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => {
+                self.parts.headers.insert(name, value);
+            }
+            _ => self.parts.error = Some(format!("invalid header `{name}`")),
+        }
+        self
+    }
+
+    /// Marks a non-idempotent request as safe to send again (a read over `POST`),
+    /// or an idempotent one as unsafe.
+    pub fn retryable(mut self, safe: bool) -> Self {
+        self.parts.replay_safe = Some(safe);
+        self
+    }
+
+    /// Sends the request; a non-success status is an [`Error::Status`].
+    pub async fn send(self) -> Result<Response> {
+        self.client.execute(&self.parts).await
+    }
+
+    /// Sends the request and decodes the JSON answer.
+    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send().await?.json()
+    }
+}

@@ -1,0 +1,304 @@
+//! The static description of a list endpoint: where it lives and how it pages.
+
+use std::borrow::Cow;
+
+use reqwest::Method;
+
+/// How an endpoint splits its collection into pages.
+///
+/// Each strategy has the parameter names of the API it is modelled on;
+/// change them with the `*_param` / `cursor_field` methods.
+///
+/// ```
+/// use ocean_core::Pagination;
+/// let jira = Pagination::offset(); // startAt / maxResults, stops on isLast or total
+/// let octopus = Pagination::skip_take(); // skip / take, stops after LastPageNumber
+/// let jql = Pagination::cursor(); // nextPageToken in, nextPageToken out
+/// let users = Pagination::array(); // a bare JSON array: stops on an empty page only
+/// let custom = Pagination::offset().start_param("offset").limit_param("limit");
+/// assert_eq!(custom.start_name(), Some("offset"));
+/// # let _ = (jira, octopus, jql, users);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pagination {
+    /// One request returns everything.
+    None,
+    /// `startAt`/`maxResults`; ends on `isLast: true`, on `startAt + len >= total`, or on an empty page.
+    Offset {
+        /// The offset parameter (`startAt`).
+        start: Cow<'static, str>,
+        /// The page-size parameter (`maxResults`).
+        limit: Cow<'static, str>,
+    },
+    /// `skip`/`take`; ends after `LastPageNumber`, when `Links["Page.Next"]` is absent, or at `TotalResults`.
+    SkipTake {
+        /// The offset parameter (`skip`).
+        skip: Cow<'static, str>,
+        /// The page-size parameter (`take`).
+        take: Cow<'static, str>,
+    },
+    /// A continuation token; ends on `isLast: true` or when no token comes back.
+    Cursor {
+        /// The request parameter carrying the token.
+        param: Cow<'static, str>,
+        /// The response field holding the next token.
+        field: Cow<'static, str>,
+        /// The page-size parameter (`maxResults`).
+        limit: Cow<'static, str>,
+    },
+    /// The body is a bare JSON array, paged by offset, with no total: ends on an empty page only.
+    Array {
+        /// The offset parameter (`startAt`).
+        start: Cow<'static, str>,
+        /// The page-size parameter (`maxResults`).
+        limit: Cow<'static, str>,
+    },
+}
+
+impl Pagination {
+    /// Offset pagination with Jira's names, `startAt` and `maxResults`.
+    pub const fn offset() -> Self {
+        Self::Offset {
+            start: Cow::Borrowed("startAt"),
+            limit: Cow::Borrowed("maxResults"),
+        }
+    }
+
+    /// Skip/take pagination with Octopus' names, `skip` and `take`.
+    pub const fn skip_take() -> Self {
+        Self::SkipTake {
+            skip: Cow::Borrowed("skip"),
+            take: Cow::Borrowed("take"),
+        }
+    }
+
+    /// Cursor pagination with Jira's names: `nextPageToken` both ways, `maxResults`.
+    pub const fn cursor() -> Self {
+        Self::Cursor {
+            param: Cow::Borrowed("nextPageToken"),
+            field: Cow::Borrowed("nextPageToken"),
+            limit: Cow::Borrowed("maxResults"),
+        }
+    }
+
+    /// Bare-array pagination with `startAt` and `maxResults`.
+    pub const fn array() -> Self {
+        Self::Array {
+            start: Cow::Borrowed("startAt"),
+            limit: Cow::Borrowed("maxResults"),
+        }
+    }
+
+    /// Renames the offset parameter (`startAt`, `skip`). No effect on other strategies.
+    pub fn start_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        match &mut self {
+            Self::Offset { start, .. } | Self::Array { start, .. } => *start = name.into(),
+            Self::SkipTake { skip, .. } => *skip = name.into(),
+            Self::None | Self::Cursor { .. } => {}
+        }
+        self
+    }
+
+    /// Renames the page-size parameter (`maxResults`, `take`). No effect on [`Pagination::None`].
+    pub fn limit_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        match &mut self {
+            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
+                *limit = name.into()
+            }
+            Self::SkipTake { take, .. } => *take = name.into(),
+            Self::None => {}
+        }
+        self
+    }
+
+    /// Renames the request parameter that carries the cursor. Cursor strategy only.
+    pub fn cursor_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        if let Self::Cursor { param, .. } = &mut self {
+            *param = name.into();
+        }
+        self
+    }
+
+    /// Renames the response field that holds the next cursor. Cursor strategy only.
+    pub fn cursor_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        if let Self::Cursor { field, .. } = &mut self {
+            *field = name.into();
+        }
+        self
+    }
+
+    /// The offset parameter's name, for the strategies that have one.
+    pub fn start_name(&self) -> Option<&str> {
+        match self {
+            Self::Offset { start, .. } | Self::Array { start, .. } => Some(start),
+            Self::SkipTake { skip, .. } => Some(skip),
+            Self::None | Self::Cursor { .. } => None,
+        }
+    }
+
+    /// The page-size parameter's name.
+    pub fn limit_name(&self) -> Option<&str> {
+        match self {
+            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
+                Some(limit)
+            }
+            Self::SkipTake { take, .. } => Some(take),
+            Self::None => None,
+        }
+    }
+}
+
+/// Where a list endpoint lives and how it pages: everything a stream needs
+/// besides the client and runtime parameters.
+///
+/// Built by `#[derive(Resource)]`, or by hand with the same vocabulary:
+///
+/// ```
+/// use ocean_core::{Endpoint, Pagination};
+/// let sprints = Endpoint::new("sprint", "/rest/agile/1.0/board/{board_id}/sprint")
+///     .items("values")
+///     .paginate(Pagination::offset())
+///     .page_size(50)
+///     .id_field("id");
+/// assert_eq!(sprints.path_params().collect::<Vec<_>>(), ["board_id"]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    kind: Cow<'static, str>,
+    method: Method,
+    path: Cow<'static, str>,
+    items: Option<Cow<'static, str>>,
+    pagination: Pagination,
+    page_size: u32,
+    max_items: Option<u64>,
+    query: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    id_field: Option<Cow<'static, str>>,
+}
+
+impl Endpoint {
+    /// A `GET` endpoint answering one page with the whole body as the item list.
+    pub fn new(kind: impl Into<Cow<'static, str>>, path: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind: kind.into(),
+            method: Method::GET,
+            path: path.into(),
+            items: None,
+            pagination: Pagination::None,
+            page_size: 50,
+            max_items: None,
+            query: Vec::new(),
+            id_field: None,
+        }
+    }
+
+    /// The HTTP method. With `POST`, page parameters travel in the JSON body,
+    /// and the request is treated as a read (retried like a `GET`).
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The key of the item array in the response object; `""` means the body itself is the array.
+    pub fn items(mut self, key: impl Into<Cow<'static, str>>) -> Self {
+        let key = key.into();
+        self.items = (!key.is_empty()).then_some(key);
+        self
+    }
+
+    /// The pagination strategy.
+    pub fn paginate(mut self, pagination: Pagination) -> Self {
+        self.pagination = pagination;
+        self
+    }
+
+    /// The page size asked for (servers may answer with fewer).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Stops every stream of this endpoint after this many items, with a warning.
+    pub fn max_items(mut self, max: u64) -> Self {
+        self.max_items = Some(max);
+        self
+    }
+
+    pub(crate) fn without_cap(mut self) -> Self {
+        self.max_items = None;
+        self
+    }
+
+    /// A constant query parameter sent with every page.
+    pub fn query(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// The field that identifies an item (used by fan-out, webhooks and the CLI).
+    pub fn id_field(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.id_field = Some(field.into());
+        self
+    }
+
+    /// The resource kind, e.g. `"project"`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The path template, with `{placeholders}`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The HTTP method.
+    pub fn http_method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The items key, `None` when the body is the array.
+    pub fn items_key(&self) -> Option<&str> {
+        self.items.as_deref()
+    }
+
+    /// The pagination strategy.
+    pub fn pagination(&self) -> &Pagination {
+        &self.pagination
+    }
+
+    /// The page size asked for.
+    pub fn requested_page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// The item cap, if any.
+    pub fn item_cap(&self) -> Option<u64> {
+        self.max_items
+    }
+
+    /// The constant query parameters.
+    pub fn constant_query(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.query.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// The identifying field, if declared.
+    pub fn id_field_name(&self) -> Option<&str> {
+        self.id_field.as_deref()
+    }
+
+    /// The names of the path's `{placeholders}`, in order.
+    pub fn path_params(&self) -> impl Iterator<Item = &str> {
+        placeholders(&self.path)
+    }
+}
+
+/// The `{name}` placeholders of a path template, in order.
+pub(crate) fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}

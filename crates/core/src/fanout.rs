@@ -1,0 +1,99 @@
+//! Streaming a child kind for every parent item, with a bound on parents in flight.
+
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt, stream};
+
+use crate::{Error, Result};
+
+/// Decides which child errors skip their parent instead of failing the sync
+/// (e.g. Jira's `400 The board does not support sprints`).
+pub type SkipRule = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
+
+/// How a fan-out runs.
+///
+/// ```
+/// use ocean_core::FanOut;
+/// let fan = FanOut::new(5).skip_when(|e| e.status().is_some_and(|s| s.as_u16() == 404));
+/// # let _ = fan;
+/// ```
+#[derive(Clone)]
+pub struct FanOut {
+    concurrency: usize,
+    skip: Option<SkipRule>,
+}
+
+impl FanOut {
+    /// At most `concurrency` parents' children are streamed at once.
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            concurrency: concurrency.max(1),
+            skip: None,
+        }
+    }
+
+    /// Children failing with an error this rule accepts are skipped with a warning.
+    pub fn skip_when(mut self, rule: impl Fn(&Error) -> bool + Send + Sync + 'static) -> Self {
+        self.skip = Some(Arc::new(rule));
+        self
+    }
+
+    /// Streams `children(parent)` for every parent.
+    ///
+    /// Parent errors pass through. Child streams run `concurrency` at a time,
+    /// their items interleaved; memory stays O(concurrency × page). Tag each
+    /// child with its parent inside `children`.
+    ///
+    /// ```no_run
+    /// # use futures::{Stream, StreamExt};
+    /// # use ocean_core::{FanOut, Result};
+    /// # fn boards() -> impl Stream<Item = Result<u64>> + Send + 'static { futures::stream::empty() }
+    /// # fn sprints(board: u64) -> impl Stream<Item = Result<String>> + Send + 'static { futures::stream::empty() }
+    /// let tagged = FanOut::new(5).run(boards(), |board| sprints(board).map(move |s| s.map(|s| (board, s))));
+    /// # let _ = tagged;
+    /// ```
+    pub fn run<P, C, S, F>(
+        self,
+        parents: impl Stream<Item = Result<P>> + Send + 'static,
+        mut children: F,
+    ) -> impl Stream<Item = Result<C>> + Send + 'static
+    where
+        P: Send + 'static,
+        C: Send + 'static,
+        S: Stream<Item = Result<C>> + Send + 'static,
+        F: FnMut(P) -> S + Send + 'static,
+    {
+        let skip = self.skip;
+        parents
+            .map(move |parent| match parent {
+                Ok(parent) => skip_classified(children(parent), skip.clone()).boxed(),
+                Err(e) => stream::once(async { Err(e) }).boxed(),
+            })
+            .flatten_unordered(self.concurrency)
+    }
+}
+
+/// Ends a child stream quietly (with a warning) at its first skippable error.
+fn skip_classified<C, S>(
+    children: S,
+    skip: Option<SkipRule>,
+) -> impl Stream<Item = Result<C>> + Send
+where
+    C: Send,
+    S: Stream<Item = Result<C>> + Send,
+{
+    children
+        .scan(false, move |done, item| {
+            let out = match (*done, item) {
+                (true, _) => None,
+                (false, Err(e)) if skip.as_ref().is_some_and(|rule| rule(&e)) => {
+                    tracing::warn!(error = %e, "skipping this parent's children");
+                    *done = true;
+                    Some(None)
+                }
+                (false, item) => Some(Some(item)),
+            };
+            futures::future::ready(out)
+        })
+        .filter_map(futures::future::ready)
+}

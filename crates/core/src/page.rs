@@ -1,0 +1,260 @@
+//! Decoding one page in a single pass: the items plus the few envelope fields
+//! pagination needs (`total`, `isLast`, the cursor, Octopus' `LastPageNumber`
+//! and `Links["Page.Next"]`). Everything else is skipped without allocating.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+/// What a page said, besides its items.
+#[derive(Debug)]
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    /// `total` (Jira) or `TotalResults` (Octopus).
+    pub(crate) total: Option<u64>,
+    /// `isLast` (Jira).
+    pub(crate) is_last: Option<bool>,
+    /// The next cursor.
+    pub(crate) cursor: Option<String>,
+    /// Octopus' zero-based `LastPageNumber`.
+    pub(crate) last_page_number: Option<i64>,
+    /// Whether Octopus' `Links` had a `Page.Next`, when `Links` was present.
+    pub(crate) next_link: Option<bool>,
+}
+
+impl<T> Page<T> {
+    fn of(items: Vec<T>) -> Self {
+        Self {
+            items,
+            total: None,
+            is_last: None,
+            cursor: None,
+            last_page_number: None,
+            next_link: None,
+        }
+    }
+}
+
+/// Decodes a [`Page`]: `items_key = None` means the body is the array.
+pub(crate) struct PageSeed<'a, T> {
+    pub(crate) items_key: Option<&'a str>,
+    pub(crate) cursor_field: Option<&'a str>,
+    pub(crate) item: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        match self.items_key {
+            None => Vec::<T>::deserialize(d).map(Page::of),
+            Some(_) => d.deserialize_map(self),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an object with an array `{}`",
+            self.items_key.unwrap_or_default()
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let key_seed = KeySeed {
+            items_key: self.items_key,
+            cursor_field: self.cursor_field,
+        };
+        let mut items = None;
+        let mut page = Page::of(Vec::new());
+        while let Some(key) = map.next_key_seed(key_seed)? {
+            match key {
+                Key::Items => items = Some(map.next_value()?),
+                Key::Cursor => page.cursor = map.next_value()?,
+                Key::Total => page.total = map.next_value()?,
+                Key::IsLast => page.is_last = map.next_value()?,
+                Key::LastPageNumber => page.last_page_number = map.next_value()?,
+                Key::Links => page.next_link = map.next_value::<Option<NextLink>>()?.map(|l| l.0),
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        page.items = items.ok_or_else(|| {
+            de::Error::custom(format_args!(
+                "missing the item array `{}`",
+                self.items_key.unwrap_or_default()
+            ))
+        })?;
+        Ok(page)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Key {
+    Items,
+    Cursor,
+    Total,
+    IsLast,
+    LastPageNumber,
+    Links,
+    Other,
+}
+
+#[derive(Clone, Copy)]
+struct KeySeed<'a> {
+    items_key: Option<&'a str>,
+    cursor_field: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(match key {
+            k if Some(k) == self.items_key => Key::Items,
+            k if Some(k) == self.cursor_field => Key::Cursor,
+            "total" | "TotalResults" => Key::Total,
+            "isLast" => Key::IsLast,
+            "LastPageNumber" => Key::LastPageNumber,
+            "Links" => Key::Links,
+            _ => Key::Other,
+        })
+    }
+}
+
+/// Whether an Octopus `Links` object holds a non-null `Page.Next`.
+struct NextLink(bool);
+
+impl<'de> Deserialize<'de> for NextLink {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LinksVisitor;
+        impl<'de> Visitor<'de> for LinksVisitor {
+            type Value = NextLink;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of links")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NextLink, A::Error> {
+                let mut next = false;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let value: Option<IgnoredAny> = map.next_value()?;
+                    next |= key == "Page.Next" && value.is_some();
+                }
+                Ok(NextLink(next))
+            }
+        }
+        d.deserialize_map(LinksVisitor)
+    }
+}
+
+/// Decodes a page body, with errors naming the URL and the JSON path.
+pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &[u8],
+    items_key: Option<&str>,
+    cursor_field: Option<&str>,
+) -> crate::Result<Page<T>> {
+    let seed = PageSeed {
+        items_key,
+        cursor_field,
+        item: PhantomData,
+    };
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let mut track = serde_path_to_error::Track::new();
+    let page = seed
+        .deserialize(serde_path_to_error::Deserializer::new(
+            &mut json, &mut track,
+        ))
+        .map_err(|e| {
+            crate::response::decode_error(url, serde_path_to_error::Error::new(track.path(), e))
+        })?;
+    json.end().map_err(|e| crate::Error::Decode {
+        url: url.into(),
+        path: ".".into(),
+        message: e.to_string(),
+    })?;
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Error, RawItem};
+
+    #[test]
+    fn reads_jira_envelope() {
+        let body = br#"{"self":"x","maxResults":2,"startAt":0,"total":5,"isLast":false,
+            "values":[{"id":"1"},{"id":"2"}],"nextPage":"y"}"#;
+        let page: Page<serde_json::Value> = decode_page("u", body, Some("values"), None).unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!((page.total, page.is_last), (Some(5), Some(false)));
+    }
+
+    #[test]
+    fn reads_octopus_envelope_and_links() {
+        let body = br#"{"ItemType":"Project","TotalResults":3,"ItemsPerPage":2,"NumberOfPages":2,
+            "LastPageNumber":1,"Items":[{"Id":"Projects-1"},{"Id":"Projects-2"}],
+            "Links":{"Self":"/api/x","Page.Next":"/api/x?skip=2&take=2","Page.Current":"/api/x"}}"#;
+        let page: Page<RawItem> = decode_page("u", body, Some("Items"), None).unwrap();
+        assert_eq!(page.items[1].get(), r#"{"Id":"Projects-2"}"#);
+        assert_eq!(
+            (page.total, page.last_page_number, page.next_link),
+            (Some(3), Some(1), Some(true))
+        );
+    }
+
+    #[test]
+    fn reads_cursor_and_bare_arrays() {
+        let body = br#"{"issues":[],"nextPageToken":"abc","isLast":false}"#;
+        let page: Page<RawItem> =
+            decode_page("u", body, Some("issues"), Some("nextPageToken")).unwrap();
+        assert_eq!(page.cursor.as_deref(), Some("abc"));
+        let page: Page<u32> = decode_page("u", b"[1,2,3]", None, None).unwrap();
+        assert_eq!(page.items, [1, 2, 3]);
+    }
+
+    #[test]
+    fn errors_name_url_and_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            id: u32,
+        }
+        let body = br#"{"values":[{"id":1},{"id":"two"}],"total":2}"#;
+        let err = decode_page::<Item>("http://h/x", body, Some("values"), None).unwrap_err();
+        let Error::Decode { url, path, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (url.as_str(), path.as_str()),
+            ("http://h/x", "values[1].id")
+        );
+
+        let err = decode_page::<Item>("u", br#"{"other":[]}"#, Some("values"), None).unwrap_err();
+        assert!(
+            err.to_string().contains("missing the item array `values`"),
+            "{err}"
+        );
+        let err =
+            decode_page::<Item>("u", br#"{"values":[{"id":1}"#, Some("values"), None).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+}
