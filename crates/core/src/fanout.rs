@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, stream};
 
 use crate::{Error, Result};
@@ -56,7 +57,7 @@ impl FanOut {
         self,
         parents: impl Stream<Item = Result<P>> + Send + 'static,
         mut children: F,
-    ) -> impl Stream<Item = Result<C>> + Send + 'static
+    ) -> BoxStream<'static, Result<C>>
     where
         P: Send + 'static,
         C: Send + 'static,
@@ -70,6 +71,7 @@ impl FanOut {
                 Err(e) => stream::once(async { Err(e) }).boxed(),
             })
             .flatten_unordered(self.concurrency)
+            .boxed()
     }
 }
 

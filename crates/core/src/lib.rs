@@ -47,6 +47,7 @@ mod fanout;
 mod page;
 mod pagination;
 mod raw;
+mod record;
 mod resource;
 mod response;
 mod retry;
@@ -54,6 +55,7 @@ mod secret;
 mod stats;
 mod throttle;
 pub mod wait_hint;
+pub mod webhook;
 
 #[doc = include_str!("derive_docs.md")]
 pub mod derive_docs {}
@@ -64,6 +66,7 @@ pub use endpoint::{Endpoint, Pagination};
 pub use error::{Error, PaginationGuard, Result, StatusError, TransportKind};
 pub use fanout::{FanOut, SkipRule};
 pub use raw::{RawItem, raw_field};
+pub use record::{ParentRef, Record};
 pub use resource::{DEFAULT_MAX_PAGES, ListRequest, Resource};
 pub use response::Response;
 pub use retry::{Jitter, RetryBudget, RetryPolicy};

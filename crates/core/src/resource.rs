@@ -3,7 +3,8 @@
 use std::fmt::Display;
 use std::marker::PhantomData;
 
-use futures::{Stream, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
 use crate::pagination::{self, PageQuery};
@@ -178,15 +179,16 @@ impl<T> ListRequest<T> {
 
 impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// A stream of pages, in order.
-    pub fn pages(self) -> impl Stream<Item = Result<Vec<T>>> + Send + 'static {
-        pagination::pages(self)
+    pub fn pages(self) -> BoxStream<'static, Result<Vec<T>>> {
+        pagination::pages(self).boxed()
     }
 
     /// A stream of items, in order.
-    pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
-        self.pages()
+    pub fn stream(self) -> BoxStream<'static, Result<T>> {
+        pagination::pages(self)
             .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok::<T, Error>)))
             .try_flatten()
+            .boxed()
     }
 
     /// Every item, collected.
