@@ -114,11 +114,15 @@ impl Auth {
         }
     }
 
-    pub(crate) fn static_secrets(&self) -> Vec<&str> {
+    /// Every form in which a credential of this auth could appear in a body
+    /// a server echoes back: the secret itself and its encoded header value.
+    pub(crate) fn redactions(&self) -> Vec<String> {
         match self {
-            Self::Basic { secret, .. } => vec![secret.expose()],
-            Self::Bearer(token) => vec![token.expose()],
-            Self::ApiKey { key, .. } => vec![key.expose()],
+            Self::Basic { user, secret } => {
+                vec![secret.expose().to_owned(), basic_value(user, secret)]
+            }
+            Self::Bearer(token) => vec![token.expose().to_owned()],
+            Self::ApiKey { key, .. } => vec![key.expose().to_owned()],
             Self::None | Self::Provider(_) => Vec::new(),
         }
     }
@@ -142,6 +146,11 @@ impl fmt::Debug for Auth {
                 .finish(),
         }
     }
+}
+
+/// `base64(user:secret)`, the value of a Basic `Authorization` header.
+fn basic_value(user: &str, secret: &Secret) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", secret.expose()))
 }
 
 /// Turns an [`Auth`] into headers, caching provider tokens between requests.
@@ -171,11 +180,10 @@ impl Authenticator {
     pub(crate) async fn apply(&self, headers: &mut HeaderMap) -> Result<(), TokenError> {
         let (name, value) = match &self.auth {
             Auth::None => return Ok(()),
-            Auth::Basic { user, secret } => {
-                let raw = format!("{user}:{}", secret.expose());
-                let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-                (AUTHORIZATION, format!("Basic {encoded}"))
-            }
+            Auth::Basic { user, secret } => (
+                AUTHORIZATION,
+                format!("Basic {}", basic_value(user, secret)),
+            ),
             Auth::Bearer(token) => (AUTHORIZATION, format!("Bearer {}", token.expose())),
             Auth::Provider(provider) => {
                 let token = self.current_token(provider.as_ref()).await?;

@@ -53,6 +53,7 @@ pub struct ClientBuilder {
     rate_limit: Option<f64>,
     user_agent: String,
     prefetch: bool,
+    pool_idle_timeout: Option<Duration>,
 }
 
 impl ClientBuilder {
@@ -104,12 +105,19 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an idle pooled connection is kept (default 90 s; `None` = forever).
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
     /// Builds the client. Fails on a bad base URL (credentials in it included) or setting.
     pub fn build(self) -> Result<Client> {
         let base = normalise_base(&self.base_url)?;
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             .pool_max_idle_per_host(self.max_concurrency.max(10))
+            .pool_idle_timeout(self.pool_idle_timeout)
             .tcp_nodelay(true);
         if let Some(t) = self.connect_timeout {
             http = http.connect_timeout(t);
@@ -211,6 +219,7 @@ impl Client {
             rate_limit: None,
             user_agent: concat!("ocean-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             prefetch: true,
+            pool_idle_timeout: Some(Duration::from_secs(90)),
         }
     }
 
@@ -451,8 +460,9 @@ impl Client {
     ) -> Error {
         let auth = &self.inner.auth;
         let cached = auth.cached_secret().await;
-        let mut secrets = auth.auth().static_secrets();
-        secrets.extend(cached.as_ref().map(|s| s.expose()));
+        let mut owned = auth.auth().redactions();
+        owned.extend(cached.map(|s| s.expose().to_owned()));
+        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
         let messages = server_messages(&response.body)
             .iter()
             .map(|m| scrub(m, &secrets))
