@@ -332,9 +332,12 @@ impl Client {
                     }
                     if status == StatusCode::UNAUTHORIZED && inner.auth.can_refresh() && !refreshed
                     {
+                        // A stale token is not a server fault: resend once with a
+                        // fresh one without charging the retry limits.
                         refreshed = true;
                         inner.auth.refresh().await.map_err(Error::Token)?;
-                        (error, Duration::ZERO)
+                        tracing::info!(method = %parts.method, url = %url, "token refreshed after 401");
+                        continue;
                     } else if policy.retries_status(status, replay_safe) {
                         match hints.retry_after {
                             Some(wait) if wait > policy.max_wait => {

@@ -73,6 +73,15 @@ pub enum Error {
         /// Which guard fired.
         guard: PaginationGuard,
     },
+    /// The API answered with success but reported a failure in its body
+    /// (e.g. Jira's per-item `errors` in a webhook registration result).
+    #[error("{url} reported a failure: {message}")]
+    Api {
+        /// The request URL.
+        url: String,
+        /// What the API said.
+        message: String,
+    },
     /// A token provider could not produce a token.
     #[error("could not obtain a token: {0}")]
     Token(#[source] crate::TokenError),
@@ -88,9 +97,11 @@ impl Error {
             Self::Status(e) => crate::retry::is_retryable_status(e.status),
             Self::Transport { .. } | Self::Timeout { .. } => true,
             Self::RateLimited { .. } => true,
-            Self::Decode { .. } | Self::Pagination { .. } | Self::Token(_) | Self::Config(_) => {
-                false
-            }
+            Self::Decode { .. }
+            | Self::Pagination { .. }
+            | Self::Api { .. }
+            | Self::Token(_)
+            | Self::Config(_) => false,
         }
     }
 

@@ -96,7 +96,7 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
                         let (items, capped) = cap.take(page.items, matches!(verdict, Verdict::More));
                         yield items;
                         offset += n;
-                        if capped || matches!(verdict, Verdict::End) && offset >= window_end {
+                        if capped || matches!(verdict, Verdict::End) {
                             break;
                         }
                         if offset < window_end {
@@ -131,7 +131,7 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
                         if capped || matches!(verdict, Verdict::End) {
                             break;
                         }
-                        offset += n;
+                        offset += plan.advance(n, limit);
                         pages_read += 1;
                         plan.guard_pages(pages_read)?;
                         page = plan.fetch(Position::Offset(offset), limit).await?;
@@ -268,6 +268,18 @@ impl<T: DeserializeOwned> Plan<T> {
             self.endpoint.items_key(),
             cursor_field,
         )
+    }
+
+    /// How far the next page starts after a page of `n` items.
+    ///
+    /// Servers that cap page sizes return fewer items than asked, so offsets
+    /// advance by what came back, except for bare arrays: Jira filters those
+    /// pages *within* the requested window (privacy), so the window is what moved.
+    fn advance(&self, n: u64, limit: u32) -> u64 {
+        match self.endpoint.pagination() {
+            Pagination::Array { .. } => n.max(u64::from(limit)),
+            _ => n,
+        }
     }
 
     /// Whether the page at `offset` is the last, by the strategy's own rule.

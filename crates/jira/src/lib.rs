@@ -1,0 +1,71 @@
+//! # ocean-jira
+//!
+//! The Jira Cloud / Data Center provider of ocean-rs, built on [`ocean_core`]: every
+//! request goes through one [`ocean_core::Client`] (auth, pacing, retries with
+//! Atlassian's policy, concurrency limit), every list through a derived
+//! [`ocean_core::ListRequest`], every fan-out through [`ocean_core::FanOut`].
+//!
+//! * [`JiraClient`]: Basic (e-mail + API token), Data Center PAT (bearer) or OAuth 2.0
+//!   (refreshable tokens through `api.atlassian.com`).
+//! * Typed lists and getters per kind ([`JiraClient::projects`], [`JiraClient::issues`],
+//!   [`JiraClient::sprints`] …) over the [`models`], which keep unknown fields.
+//! * [`JiraClient::sync`]: the lossless path, each item's bytes untouched in a
+//!   [`Record`](ocean_core::Record) tagged with its [`JiraKind`] and parent.
+//! * [`JiraClient::ensure_webhook`]: creates, repairs or refreshes the live-event webhook;
+//!   [`events::JiraEvent`] reads deliveries, [`verify_signature`] checks them,
+//!   [`JiraClient::fetch_one`] fetches what changed.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use ocean_jira::{JiraClient, JiraKind, SyncOptions};
+//!
+//! # async fn run() -> ocean_core::Result<()> {
+//! let jira = JiraClient::new("https://example.atlassian.net", "me@example.com", "api-token")?;
+//!
+//! // Typed: every project, then the first ten open issues of one.
+//! let mut projects = jira.projects().stream();
+//! while let Some(project) = projects.try_next().await? {
+//!     println!("{} {}", project.key, project.name);
+//! }
+//! let issues = jira
+//!     .issues("project = EX AND statusCategory != Done")
+//!     .max_items(Some(10))
+//!     .fetch_all()
+//!     .await?;
+//! for issue in &issues {
+//!     println!("{} {:?}", issue.key, issue.fields.summary);
+//! }
+//!
+//! // Lossless: every sprint of every board as NDJSON, tagged with its board.
+//! let mut sprints = jira.sync(JiraKind::Sprint, &SyncOptions::default());
+//! let mut out = std::io::stdout().lock();
+//! while let Some(record) = sprints.try_next().await? {
+//!     record.write_ndjson(&mut out).expect("stdout");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Not covered
+//!
+//! Data Center's own list endpoints (`/rest/api/2/search`, `/rest/api/2/project`) are not
+//! used: listing targets the Cloud v3 API, which recent Data Center versions do not serve.
+//! Data Center PATs work for webhooks and the agile API. Atlassian Teams are not synced.
+#![warn(missing_docs)]
+
+mod classify;
+mod client;
+pub mod events;
+mod kinds;
+pub mod models;
+mod sync;
+mod webhooks;
+
+pub use classify::is_jql_scope_error;
+pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
+pub use events::verify_signature;
+pub use kinds::{JiraKind, ParseKindError};
+pub use sync::{DEFAULT_JQL, SyncOptions};
+pub use webhooks::{
+    MATCH_ALL_JQL, OAUTH_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookOptions,
+    WebhookOutcome,
+};

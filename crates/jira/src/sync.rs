@@ -1,0 +1,308 @@
+//! The lossless sync path: every kind as a stream of [`Record`]s, children fanned out
+//! over their parents.
+
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
+use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, raw_field};
+
+use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
+use crate::client::DEFAULT_PROJECT_EXPAND;
+use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
+use crate::{JiraClient, JiraKind};
+
+/// The JQL of the issue sync when none is given (Ocean's default): open issues, and
+/// issues created or updated in the last week.
+pub const DEFAULT_JQL: &str = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)";
+
+/// What [`JiraClient::sync`] fetches. `Default` matches Ocean's selector defaults except
+/// where noted (sprints and epics: every one, not only the active or open ones).
+///
+/// ```
+/// use ocean_jira::{DEFAULT_JQL, SyncOptions};
+/// let options = SyncOptions {
+///     jql: Some("project = EX".into()),
+///     sprint_state: Some("active".into()),
+///     ..SyncOptions::default()
+/// };
+/// assert_eq!(options.effective_jql(), "project = EX");
+/// assert_eq!(SyncOptions::default().effective_jql(), DEFAULT_JQL);
+/// assert_eq!(SyncOptions::default().fields, ["*all"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncOptions {
+    /// The JQL of the issues, and of the issues whose worklogs are synced; `None` means
+    /// [`DEFAULT_JQL`]. It must be bounded.
+    pub jql: Option<String>,
+    /// The issue fields to return (default `["*all"]`; `"*navigable"`, `"-comment"`, ids).
+    pub fields: Vec<String>,
+    /// The issue `expand`, comma-separated (`renderedFields`, `names`, `changelog`, …;
+    /// default none).
+    pub expand: Option<String>,
+    /// The project `expand`, comma-separated (default `insight`, Ocean's).
+    pub project_expand: Option<String>,
+    /// Sprint states, comma-separated (`future`, `active`, `closed`). `None` (the default)
+    /// syncs every state: a full sync should not drop closed sprints. Ocean defaults to
+    /// `active` only.
+    pub sprint_state: Option<String>,
+    /// `Some(false)` syncs open epics only (Ocean's default), `Some(true)` done ones;
+    /// `None` (the default) every epic.
+    pub epic_done: Option<bool>,
+    /// Only boards of this type (`scrum`, `kanban`, `simple`); default all.
+    pub board_type: Option<String>,
+    /// Only boards of this project (key or id); default all.
+    pub board_project: Option<String>,
+    /// Only worklogs started at or after this instant (epoch milliseconds).
+    pub worklogs_started_after: Option<i64>,
+    /// Only worklogs started before this instant (epoch milliseconds).
+    pub worklogs_started_before: Option<i64>,
+    /// Stop each issue stream after this many issues, with a warning (default: no cap).
+    pub max_issues: Option<u64>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            jql: None,
+            fields: vec!["*all".to_owned()],
+            expand: None,
+            project_expand: Some(DEFAULT_PROJECT_EXPAND.to_owned()),
+            sprint_state: None,
+            epic_done: None,
+            board_type: None,
+            board_project: None,
+            worklogs_started_after: None,
+            worklogs_started_before: None,
+            max_issues: None,
+        }
+    }
+}
+
+impl SyncOptions {
+    /// The JQL the issue sync runs: [`SyncOptions::jql`] or [`DEFAULT_JQL`].
+    pub fn effective_jql(&self) -> &str {
+        self.jql.as_deref().unwrap_or(DEFAULT_JQL)
+    }
+}
+
+impl JiraClient {
+    /// Streams every item of `kind` as a [`Record`]: the item's JSON bytes untouched,
+    /// tagged with its kind, and children with their parent.
+    ///
+    /// * `project`, `issue`, `user`, `board`: one list each.
+    /// * `sprint`, `epic`: every board's, tagged `board_id`. A board that answers
+    ///   `400 … does not support sprints` (kanban, simple boards) or `404` is skipped with
+    ///   a warning.
+    /// * `release`, `component`: every project's, tagged `project_key`.
+    /// * `worklog`: the worklogs of every issue the JQL matches, tagged `issue_key`.
+    ///
+    /// A JQL that names a project the credentials cannot see makes Jira answer `400 The
+    /// value 'X' does not exist for the field 'project'` for the whole query: the issue
+    /// (or worklog) stream then logs a warning and ends with no items rather than failing
+    /// (see [`is_jql_scope_error`](crate::is_jql_scope_error)). Every other error ends the
+    /// stream with that error.
+    ///
+    /// Up to [`fan_out`](crate::JiraClientBuilder::fan_out) parents are worked on at once;
+    /// children of different parents interleave.
+    pub fn sync(
+        &self,
+        kind: JiraKind,
+        options: &SyncOptions,
+    ) -> BoxStream<'static, Result<Record>> {
+        match kind {
+            JiraKind::Project => {
+                let mut list = self.raw::<Project>();
+                if let Some(expand) = &options.project_expand {
+                    list = list.query("expand", expand);
+                }
+                records(kind, list.stream())
+            }
+            JiraKind::Issue => records(kind, self.issue_stream(options, &options.fields, true)),
+            JiraKind::User => records(kind, self.raw::<User>().stream()),
+            JiraKind::Board => records(kind, self.board_stream(options)),
+            JiraKind::Sprint => {
+                let state = options.sprint_state.clone();
+                let client = self.clone();
+                self.fan_out(kind, self.board_stream(options), board_skip, move |board| {
+                    let mut list = client.raw::<Sprint>().path_param("board_id", board);
+                    if let Some(state) = &state {
+                        list = list.query("state", state);
+                    }
+                    list.stream()
+                })
+            }
+            JiraKind::Epic => {
+                let done = options.epic_done;
+                let client = self.clone();
+                self.fan_out(kind, self.board_stream(options), board_skip, move |board| {
+                    let mut list = client.raw::<Epic>().path_param("board_id", board);
+                    if let Some(done) = done {
+                        list = list.query("done", done);
+                    }
+                    list.stream()
+                })
+            }
+            JiraKind::Release => {
+                let client = self.clone();
+                let projects = self.raw::<Project>().stream();
+                self.fan_out(kind, projects, is_not_found, move |key| {
+                    client
+                        .raw::<Release>()
+                        .path_param("project_key", key)
+                        .stream()
+                })
+            }
+            JiraKind::Component => {
+                let client = self.clone();
+                let projects = self.raw::<Project>().stream();
+                self.fan_out(kind, projects, is_not_found, move |key| {
+                    client
+                        .raw::<Component>()
+                        .path_param("project_key", key)
+                        .stream()
+                })
+            }
+            JiraKind::Worklog => {
+                let (after, before) = (
+                    options.worklogs_started_after,
+                    options.worklogs_started_before,
+                );
+                let client = self.clone();
+                let issues = self.issue_stream(options, &["key".to_owned()], false);
+                self.fan_out(kind, issues, is_not_found, move |key| {
+                    let mut list = client.raw::<Worklog>().path_param("issue_key", key);
+                    if let Some(after) = after {
+                        list = list.query("startedAfter", after);
+                    }
+                    if let Some(before) = before {
+                        list = list.query("startedBefore", before);
+                    }
+                    list.stream()
+                })
+            }
+        }
+    }
+
+    /// A raw list of `T`'s endpoint with the client's page size.
+    fn raw<T: Resource>(&self) -> ListRequest<RawItem> {
+        ListRequest::new(&self.core, T::endpoint()).page_size(self.page_size)
+    }
+
+    fn board_stream(&self, options: &SyncOptions) -> BoxStream<'static, Result<RawItem>> {
+        let mut list = self.raw::<Board>();
+        if let Some(board_type) = &options.board_type {
+            list = list.query("type", board_type);
+        }
+        if let Some(project) = &options.board_project {
+            list = list.query("projectKeyOrId", project);
+        }
+        list.stream()
+    }
+
+    /// The issues of the options' JQL; a JQL naming an unseen project ends it quietly.
+    fn issue_stream(
+        &self,
+        options: &SyncOptions,
+        fields: &[String],
+        with_expand: bool,
+    ) -> BoxStream<'static, Result<RawItem>> {
+        let jql = options.effective_jql().to_owned();
+        let mut list = self.raw::<Issue>().body("jql", &jql).body("fields", fields);
+        if let (true, Some(expand)) = (with_expand, &options.expand) {
+            list = list.body("expand", expand);
+        }
+        if options.max_issues.is_some() {
+            list = list.max_items(options.max_issues);
+        }
+        end_quietly(list.stream(), move |e| {
+            let skip = is_jql_scope_error(e);
+            if skip {
+                tracing::warn!(
+                    jql = %jql,
+                    error = %e,
+                    "the JQL names a project these credentials cannot see: no issues synced for it"
+                );
+            }
+            skip
+        })
+    }
+
+    /// Streams `children(parent id)` for every parent, each tagged with its parent.
+    fn fan_out<F, S>(
+        &self,
+        kind: JiraKind,
+        parents: BoxStream<'static, Result<RawItem>>,
+        skip: fn(&Error) -> bool,
+        mut children: F,
+    ) -> BoxStream<'static, Result<Record>>
+    where
+        F: FnMut(&str) -> S + Send + 'static,
+        S: futures::Stream<Item = Result<RawItem>> + Send + 'static,
+    {
+        let (id_field, parent_url) = match kind.parent() {
+            Some(JiraKind::Board) => ("id", self.endpoint_url::<Board>()),
+            Some(JiraKind::Issue) => ("key", self.endpoint_url::<Issue>()),
+            _ => ("key", self.endpoint_url::<Project>()),
+        };
+        let tag = kind.parent_field().unwrap_or("parent_id");
+        FanOut::new(self.fan_out)
+            .skip_when(skip)
+            .run(parents, move |parent: RawItem| {
+                match raw_field(&parent, id_field) {
+                    Ok(Some(id)) => {
+                        let parent_id = id.clone();
+                        children(&id)
+                            .map_ok(move |item| {
+                                Record::child(kind.as_str(), tag, parent_id.clone(), item)
+                            })
+                            .boxed()
+                    }
+                    found => {
+                        let message = match found {
+                            Err(e) => e.to_string(),
+                            Ok(_) => format!("a parent of a {kind} has no `{id_field}`"),
+                        };
+                        let error = Error::Decode {
+                            url: parent_url.clone(),
+                            path: id_field.to_owned(),
+                            message,
+                        };
+                        stream::once(async move { Err(error) }).boxed()
+                    }
+                }
+            })
+    }
+
+    fn endpoint_url<T: Resource>(&self) -> String {
+        let path = T::endpoint().path().to_owned();
+        self.core.url(&path).map_or(path, |u| u.to_string())
+    }
+}
+
+/// Sprints and epics: skip boards without the feature, and boards gone mid-sync.
+fn board_skip(e: &Error) -> bool {
+    is_board_without_feature(e) || is_not_found(e)
+}
+
+fn records(
+    kind: JiraKind,
+    items: BoxStream<'static, Result<RawItem>>,
+) -> BoxStream<'static, Result<Record>> {
+    items
+        .map_ok(move |item| Record::new(kind.as_str(), item))
+        .boxed()
+}
+
+/// Ends `items` without an error at the first error `rule` accepts.
+fn end_quietly<T: Send + 'static>(
+    items: BoxStream<'static, Result<T>>,
+    rule: impl Fn(&Error) -> bool + Send + 'static,
+) -> BoxStream<'static, Result<T>> {
+    items
+        .scan((), move |(), item| {
+            futures::future::ready(match item {
+                Err(e) if rule(&e) => None,
+                item => Some(item),
+            })
+        })
+        .boxed()
+}

@@ -1,0 +1,214 @@
+//! The resource kinds this crate syncs, and the trait that makes any other kind
+//! listable in every space.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ocean_core::Resource;
+
+/// A kind of Octopus document this crate syncs.
+///
+/// ```
+/// use ocean_octopus::OctopusKind;
+/// let kind: OctopusKind = "deployment".parse().unwrap();
+/// assert_eq!(kind, OctopusKind::Deployment);
+/// assert_eq!(kind.to_string(), "deployment");
+/// assert_eq!(kind.id_prefix(), "Deployments-");
+/// assert_eq!(OctopusKind::from_id("Deployments-42"), Some(OctopusKind::Deployment));
+/// assert!("runbook".parse::<OctopusKind>().unwrap_err().to_string().contains("space, project"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OctopusKind {
+    /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
+    Space,
+    /// A project (`Projects-1`).
+    Project,
+    /// A release of a project (`Releases-1`); capped per space.
+    Release,
+    /// A deployment of a release to an environment (`Deployments-1`); capped per space.
+    Deployment,
+    /// A deployment target (`Machines-1`), listed from `/machines`.
+    Machine,
+    /// An environment (`Environments-1`).
+    Environment,
+}
+
+impl OctopusKind {
+    /// Every kind, spaces first.
+    pub const ALL: [OctopusKind; 6] = [
+        Self::Space,
+        Self::Project,
+        Self::Release,
+        Self::Deployment,
+        Self::Machine,
+        Self::Environment,
+    ];
+
+    /// The kind's name: `"space"`, `"project"`, `"release"`, `"deployment"`, `"machine"`, `"environment"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Space => "space",
+            Self::Project => "project",
+            Self::Release => "release",
+            Self::Deployment => "deployment",
+            Self::Machine => "machine",
+            Self::Environment => "environment",
+        }
+    }
+
+    /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Self::Space => "spaces",
+            Self::Project => "projects",
+            Self::Release => "releases",
+            Self::Deployment => "deployments",
+            Self::Machine => "machines",
+            Self::Environment => "environments",
+        }
+    }
+
+    /// The Octopus document type, as used in event-subscription filters (`"Projects"`).
+    pub const fn document_type(self) -> &'static str {
+        match self {
+            Self::Space => "Spaces",
+            Self::Project => "Projects",
+            Self::Release => "Releases",
+            Self::Deployment => "Deployments",
+            Self::Machine => "Machines",
+            Self::Environment => "Environments",
+        }
+    }
+
+    /// The prefix of this kind's document ids (`"Projects-"`).
+    pub const fn id_prefix(self) -> &'static str {
+        match self {
+            Self::Space => "Spaces-",
+            Self::Project => "Projects-",
+            Self::Release => "Releases-",
+            Self::Deployment => "Deployments-",
+            Self::Machine => "Machines-",
+            Self::Environment => "Environments-",
+        }
+    }
+
+    /// The kind a document id belongs to, by its prefix (compared case-insensitively),
+    /// or `None` for ids of kinds this crate does not track (`ServerTasks-1`, `Channels-2`).
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| {
+            let prefix = kind.id_prefix();
+            id.len() > prefix.len()
+                && id.is_char_boundary(prefix.len())
+                && id[..prefix.len()].eq_ignore_ascii_case(prefix)
+        })
+    }
+
+    /// True for every kind but [`OctopusKind::Space`]: listed per space, under `/api/{space_id}/…`.
+    pub const fn is_space_scoped(self) -> bool {
+        !matches!(self, Self::Space)
+    }
+
+    /// True for the kinds whose history grows without bound (releases and deployments):
+    /// the client's `max_items_per_space` caps them.
+    pub const fn is_capped(self) -> bool {
+        matches!(self, Self::Release | Self::Deployment)
+    }
+}
+
+impl fmt::Display for OctopusKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an unknown [`OctopusKind`]; it lists the valid names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown Octopus kind `{input}`; expected one of: {}", valid_kinds())]
+pub struct ParseKindError {
+    /// What was given.
+    pub input: String,
+}
+
+fn valid_kinds() -> String {
+    OctopusKind::ALL.map(OctopusKind::as_str).join(", ")
+}
+
+impl FromStr for OctopusKind {
+    type Err = ParseKindError;
+
+    /// Parses a kind's name, case-insensitively; the plural (`"projects"`) is accepted too.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|k| {
+                wanted.eq_ignore_ascii_case(k.as_str()) || wanted.eq_ignore_ascii_case(k.plural())
+            })
+            .ok_or_else(|| ParseKindError {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// A resource listed once per space, from a path with a `{space_id}` placeholder.
+///
+/// Implement it for any `#[derive(Resource)]` struct whose path is
+/// `/{space_id}/<collection>` to list it in one space
+/// ([`OctopusClient::in_space`](crate::OctopusClient::in_space)), in every space
+/// ([`OctopusClient::all`](crate::OctopusClient::all)) or losslessly
+/// ([`OctopusClient::sync_resource`](crate::OctopusClient::sync_resource)); see the
+/// [crate docs](crate#any-other-kind) for an example.
+pub trait SpaceScoped: Resource {
+    /// Whether the client's `max_items_per_space` cap applies (default: no).
+    const CAPPED: bool = false;
+}
+
+/// The placeholder every [`SpaceScoped`] path must hold.
+pub(crate) const SPACE_PARAM: &str = "space_id";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_errors_list_the_valid_names() {
+        for kind in OctopusKind::ALL {
+            assert_eq!(kind.as_str().parse::<OctopusKind>(), Ok(kind));
+            assert_eq!(kind.plural().parse::<OctopusKind>(), Ok(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(" Machine ".parse(), Ok(OctopusKind::Machine));
+        let err = "runbook".parse::<OctopusKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown Octopus kind `runbook`; expected one of: space, project, release, deployment, machine, environment"
+        );
+    }
+
+    #[test]
+    fn ids_map_to_kinds_by_prefix() {
+        assert_eq!(OctopusKind::from_id("Spaces-1"), Some(OctopusKind::Space));
+        assert_eq!(
+            OctopusKind::from_id("projects-7"),
+            Some(OctopusKind::Project)
+        );
+        assert_eq!(
+            OctopusKind::from_id("Environments-1621"),
+            Some(OctopusKind::Environment)
+        );
+        for untracked in ["ServerTasks-1", "Channels-2", "Projects-", "", "Proj", "é"] {
+            assert_eq!(OctopusKind::from_id(untracked), None, "{untracked}");
+        }
+    }
+
+    #[test]
+    fn only_releases_and_deployments_are_capped() {
+        let capped: Vec<_> = OctopusKind::ALL
+            .into_iter()
+            .filter(|k| k.is_capped())
+            .collect();
+        assert_eq!(capped, [OctopusKind::Release, OctopusKind::Deployment]);
+        assert!(!OctopusKind::Space.is_space_scoped());
+        assert!(OctopusKind::Machine.is_space_scoped());
+    }
+}
