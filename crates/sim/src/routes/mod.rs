@@ -1,0 +1,52 @@
+//! The HTTP surface: `/jira/...`, `/octopus/...` and `/_sim/...`.
+
+// Handlers return early with a ready `Response` as the error; it is a cold path and boxing it
+// would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod guard;
+mod jira;
+mod jira_webhooks;
+mod octopus;
+mod paging;
+mod reply;
+mod search;
+mod sim;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+async fn jira_fallback() -> Response {
+    reply::jira_error(
+        StatusCode::NOT_FOUND,
+        "null for uri: the requested resource does not exist.",
+    )
+}
+
+async fn octopus_fallback() -> Response {
+    reply::octopus_not_found()
+}
+
+/// The whole application.
+pub(crate) fn router(state: AppState) -> Router {
+    let jira = jira::routes()
+        .merge(jira_webhooks::routes())
+        .fallback(jira_fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), guard::jira));
+    let octopus =
+        octopus::routes()
+            .fallback(octopus_fallback)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                guard::octopus,
+            ));
+    Router::new()
+        .nest("/jira", jira)
+        .nest("/octopus", octopus)
+        .merge(sim::routes())
+        .with_state(state)
+}

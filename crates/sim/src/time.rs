@@ -1,0 +1,83 @@
+//! Timestamps in the two products' wire formats.
+//!
+//! Generated data is anchored at a fixed instant so it is identical on every run; only mutations
+//! use the wall clock.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+/// 2025-01-01T00:00:00Z in epoch milliseconds: "now" for generated data.
+pub(crate) const EPOCH_MS: i64 = 1_735_689_600_000;
+
+pub(crate) const DAY_MS: i64 = 86_400_000;
+
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Jira style: `2021-04-22T05:37:05.000+0000`.
+pub(crate) fn jira(ms: i64) -> String {
+    let t = at(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    )
+}
+
+/// Octopus style: `2024-08-02T05:07:42.445+00:00`.
+pub(crate) fn octopus(ms: i64) -> String {
+    let t = at(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    )
+}
+
+/// A calendar date: `2025-02-01`.
+pub(crate) fn date(ms: i64) -> String {
+    let t = at(ms);
+    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+}
+
+/// Jira's "user" date: `1/Feb/2025`.
+pub(crate) fn user_date(ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = at(ms);
+    format!("{}/{}/{}", t.day(), MONTHS[t.month0() as usize], t.year())
+}
+
+/// The rate-limit reset format: `2026-03-02T10:15:00Z`.
+pub(crate) fn reset(ms: i64) -> String {
+    at(ms).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(jira(EPOCH_MS + 1_234), "2025-01-01T00:00:01.234+0000");
+        assert_eq!(octopus(EPOCH_MS), "2025-01-01T00:00:00.000+00:00");
+        assert_eq!(date(EPOCH_MS + 31 * DAY_MS), "2025-02-01");
+        assert_eq!(user_date(EPOCH_MS + 31 * DAY_MS), "1/Feb/2025");
+        assert_eq!(reset(EPOCH_MS + 61_000), "2025-01-01T00:01:01Z");
+    }
+}
