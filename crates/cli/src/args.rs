@@ -1,0 +1,202 @@
+//! The command line, as clap sees it. Keep this contract stable: tests and users depend on it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use ocean_jira::JiraKind;
+use ocean_octopus::OctopusKind;
+
+/// Sync Jira or Octopus Deploy to NDJSON, manage their webhooks, or run a simulator of both.
+#[derive(Debug, Parser)]
+#[command(name = "ocean", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sync every item of some kinds to NDJSON (stdout or -o FILE).
+    #[command(subcommand)]
+    Sync(SyncTarget),
+    /// Make sure the provider posts its events to `{app-host}/integration/webhook`.
+    #[command(subcommand)]
+    Webhooks(WebhookTarget),
+    /// Run the simulator of both APIs until Ctrl-C.
+    Sim(SimArgs),
+    /// Start the simulator in-process and sync every kind of both providers from it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncTarget {
+    /// Sync Jira Cloud.
+    Jira {
+        #[command(flatten)]
+        credentials: JiraCredentials,
+        /// Kinds to sync (repeatable; default: all).
+        #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind)]
+        kinds: Vec<JiraKind>,
+        /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
+        #[arg(long)]
+        jql: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+    /// Sync Octopus Deploy (every space).
+    Octopus {
+        #[command(flatten)]
+        credentials: OctopusCredentials,
+        /// Kinds to sync (repeatable; default: all).
+        #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind)]
+        kinds: Vec<OctopusKind>,
+        /// Items per space for the capped kinds (release, deployment); 0 = no cap.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_items: u64,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookTarget {
+    /// Register (or repair) the Jira webhook.
+    Jira {
+        #[command(flatten)]
+        app: AppHost,
+        #[command(flatten)]
+        credentials: JiraCredentials,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+    /// Register the Octopus subscription of every space.
+    Octopus {
+        #[command(flatten)]
+        app: AppHost,
+        #[command(flatten)]
+        credentials: OctopusCredentials,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AppHost {
+    /// The public base URL of the receiver; events go to `{URL}/integration/webhook`.
+    #[arg(long, value_name = "URL")]
+    pub app_host: String,
+    /// A shared secret the receiver verifies: Jira signs deliveries with it
+    /// (`X-Hub-Signature`), Octopus sends it in the `X-Ocean-Webhook-Secret` header.
+    #[arg(
+        long,
+        env = "OCEAN_WEBHOOK_SECRET",
+        value_name = "S",
+        hide_env_values = true
+    )]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JiraCredentials {
+    /// Jira site URL, e.g. https://example.atlassian.net.
+    #[arg(long, env = "JIRA_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Atlassian account e-mail.
+    #[arg(long, env = "JIRA_EMAIL", value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// Atlassian API token.
+    #[arg(long, env = "JIRA_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OctopusCredentials {
+    /// Octopus server URL, e.g. https://example.octopus.app.
+    #[arg(long, env = "OCTOPUS_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Octopus API key.
+    #[arg(
+        long,
+        env = "OCTOPUS_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write NDJSON here instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Transport settings shared by every command that talks to an API.
+#[derive(Debug, Clone, Args)]
+pub struct Tuning {
+    /// Retries after the first attempt of a request.
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_concurrency: usize,
+    /// Client-side limit in requests per second.
+    #[arg(long, value_name = "REQS_PER_SEC")]
+    pub rate_limit: Option<f64>,
+    /// Timeout of one request attempt, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Scale: Jira issues and Octopus deployments (other kinds scale with it).
+    #[arg(long, default_value_t = 200)]
+    pub items: usize,
+    /// Requests per second before answering 429.
+    #[arg(long, value_name = "R")]
+    pub rate_limit: Option<f64>,
+    /// Fraction of requests answered 503.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Delay added to every answer, in milliseconds.
+    #[arg(long, value_name = "L", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Answer list pages with truncated JSON.
+    #[arg(long)]
+    pub malformed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scale of the simulated data.
+    #[arg(long, default_value_t = 500)]
+    pub items: usize,
+    /// Also write the synced NDJSON here.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+fn parse_jira_kind(s: &str) -> Result<JiraKind, String> {
+    s.parse()
+        .map_err(|e: ocean_jira::ParseKindError| e.to_string())
+}
+
+fn parse_octopus_kind(s: &str) -> Result<OctopusKind, String> {
+    s.parse()
+        .map_err(|e: ocean_octopus::ParseKindError| e.to_string())
+}

@@ -1,0 +1,87 @@
+//! `ocean`: sync Jira or Octopus Deploy to NDJSON, manage webhooks, run the simulator.
+
+mod args;
+mod clients;
+mod commands;
+mod report;
+mod sync;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::args::{Cli, Command};
+use crate::report::Progress;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let progress = Progress::new();
+    init_logging(
+        cli.verbose,
+        matches!(cli.command, Command::Demo(_)),
+        &progress,
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e),
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Sync(target) => commands::sync(target, &progress).await,
+            Command::Webhooks(target) => commands::webhooks(target).await,
+            Command::Sim(args) => commands::sim(args).await,
+            Command::Demo(args) => commands::demo(args, &progress).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e.as_ref()),
+    }
+}
+
+/// Prints `error: …` with the cause chain and returns a failing exit code.
+fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = writeln!(err, "  caused by: {cause}");
+        source = cause.source();
+    }
+    ExitCode::FAILURE
+}
+
+/// Logs on stderr, through the progress bars so they do not tear.
+fn init_logging(verbose: u8, demo: bool, progress: &Progress) {
+    let default = match (verbose, demo) {
+        (0, true) => "error",
+        (0, false) => "warn",
+        (1, _) => "info",
+        (2, _) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let bars = progress.bars().clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(move || LogWriter(bars.clone()))
+        .init();
+}
+
+struct LogWriter(indicatif::MultiProgress);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.suspend(|| std::io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
