@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! OCTOPUS_URL=https://example.octopus.app OCTOPUS_API_KEY=API-… \
-//!     cargo run -p ocean-octopus --example projects_and_deployments
+//!     cargo run -p ocean-examples --example octopus_projects_and_deployments
 //! ```
 //!
 //! Optional: `LATEST` (deployments shown per space, default 5).

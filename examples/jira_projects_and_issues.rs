@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! JIRA_URL=https://example.atlassian.net JIRA_EMAIL=me@example.com JIRA_TOKEN=… \
-//! JIRA_JQL='project = EX' cargo run -p ocean-jira --example projects_and_issues
+//! JIRA_JQL='project = EX' cargo run -p ocean-examples --example jira_projects_and_issues
 //! ```
 //!
 //! `JIRA_JQL` is optional (default: Ocean's, open or recently touched issues).

@@ -1,0 +1,1 @@
+//! Runnable examples of the ocean-rs providers: see `examples/*.rs`.
