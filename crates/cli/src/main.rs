@@ -1,4 +1,6 @@
 //! `ocean`: sync Jira or Octopus Deploy to NDJSON, manage webhooks, run the simulator.
+// Doc comments on the arguments are `--help` text, where bare URLs read best.
+#![allow(rustdoc::bare_urls)]
 
 mod args;
 mod clients;
