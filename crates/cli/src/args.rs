@@ -26,6 +26,9 @@ pub enum Command {
     /// Make sure the provider posts its events to `{app-host}/integration/webhook`.
     #[command(subcommand)]
     Webhooks(WebhookTarget),
+    /// Receive the provider's webhooks and write each change, fetched again, as NDJSON on stdout.
+    #[command(subcommand)]
+    Listen(ListenTarget),
     /// Run the simulator of both APIs until Ctrl-C.
     Sim(SimArgs),
     /// Start the simulator in-process and sync every kind of both providers from it.
@@ -86,6 +89,55 @@ pub enum WebhookTarget {
         #[command(flatten)]
         tuning: Tuning,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListenTarget {
+    /// Receive Jira webhooks (register them with `ocean webhooks jira`).
+    Jira {
+        #[command(flatten)]
+        server: ListenArgs,
+        #[command(flatten)]
+        credentials: JiraCredentials,
+        /// The JQL of the synced issues: a changed issue outside it is written as a delete (default: the sync's).
+        #[arg(long)]
+        jql: Option<String>,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+    /// Receive Octopus subscription deliveries (register them with `ocean webhooks octopus`).
+    Octopus {
+        #[command(flatten)]
+        server: ListenArgs,
+        #[command(flatten)]
+        credentials: OctopusCredentials,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The address to listen on, e.g. 0.0.0.0:8000 (port 0 picks a free one); deliveries go
+    /// to `POST /integration/webhook`.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: String,
+    /// The secret given to `ocean webhooks --secret`: deliveries without a valid signature
+    /// (Jira) or `X-Ocean-Webhook-Secret` header (Octopus) are refused with 401. Without it,
+    /// every delivery is accepted.
+    #[arg(
+        long,
+        env = "OCEAN_WEBHOOK_SECRET",
+        value_name = "S",
+        hide_env_values = true
+    )]
+    pub secret: Option<String>,
+    /// Deliveries waiting for processing at most; when full, senders get 503 and Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub queue: usize,
+    /// The largest delivery body accepted, in bytes; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_body: usize,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use ocean_jira::{JiraKind, SyncOptions, WebhookOptions};
 use ocean_octopus::{OctopusKind, SubscriptionOptions};
 use ocean_sim::{SimConfig, Simulator};
 
-use crate::args::{DemoArgs, SimArgs, SyncTarget, WebhookTarget};
+use crate::args::{DemoArgs, ListenTarget, SimArgs, SyncTarget, WebhookTarget};
 use crate::clients::{self, OCTOPUS_SECRET_HEADER};
 use crate::report::{Progress, write_summary};
 use crate::sync::{self, Job, Sink};
@@ -138,6 +138,11 @@ pub async fn webhooks(target: WebhookTarget) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `ocean listen …`: receive webhooks until Ctrl-C, one NDJSON line per change.
+pub async fn listen(target: ListenTarget) -> Result<(), Failure> {
+    crate::listen::run(target).await
 }
 
 /// `ocean sim`: serve until Ctrl-C.

@@ -5,6 +5,7 @@
 mod args;
 mod clients;
 mod commands;
+mod listen;
 mod report;
 mod sync;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sync(target) => commands::sync(target, &progress).await,
             Command::Webhooks(target) => commands::webhooks(target).await,
+            Command::Listen(target) => commands::listen(target).await,
             Command::Sim(args) => commands::sim(args).await,
             Command::Demo(args) => commands::demo(args, &progress).await,
         }

@@ -72,6 +72,7 @@ pub use response::Response;
 pub use retry::{Jitter, RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use stats::Stats;
+pub use webhook::WebhookSource;
 
 /// The derive; see [`derive_docs`].
 pub use ocean_macros::Resource;

@@ -1,10 +1,13 @@
-//! Provider-agnostic webhook pieces: what changed, and checking who sent it.
+//! Provider-agnostic webhook pieces: what changed, checking who sent it, and the
+//! [`WebhookSource`] a receiver serves.
 
+use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
+use reqwest::header::HeaderMap;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::ParentRef;
+use crate::{ParentRef, RawItem};
 
 /// What a webhook event asks the receiver to do with an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -69,4 +72,170 @@ pub fn verify_sha256_signature(secret: &[u8], body: &[u8], header: &str) -> bool
         hmac_sha256_hex(secret, body).as_bytes(),
         given.to_ascii_lowercase().as_bytes(),
     )
+}
+
+/// A [`Change`] as a [`WebhookSource`] hands it to a receiver, with what the source
+/// needs to fetch it again precisely.
+///
+/// ```
+/// use ocean_core::webhook::{Action, Change, PendingChange};
+/// let change = Change { kind: "issue", action: Action::Upsert, id: "ED-1".into(), parent: None };
+/// let pending = PendingChange::from(change.clone());
+/// assert_eq!((pending.change, pending.fetch_hint), (change, None));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingChange {
+    /// What changed.
+    pub change: Change,
+    /// Source-specific detail for the re-fetch, opaque to the receiver (Jira: the numeric
+    /// issue id, sent as `reconcileIssues` so the search sees the change just made).
+    pub fetch_hint: Option<String>,
+}
+
+impl From<Change> for PendingChange {
+    fn from(change: Change) -> Self {
+        Self {
+            change,
+            fetch_hint: None,
+        }
+    }
+}
+
+/// What one webhook delivery asks the receiver to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookEvent {
+    /// An event the source acts on, with the entities it touched (usually one).
+    Changes {
+        /// The event's name as the provider sent it (`jira:issue_updated`, `Modified`).
+        event: String,
+        /// The entities to upsert or delete, in order.
+        changes: Vec<PendingChange>,
+    },
+    /// A well-formed delivery the source does not act on (another event type, an
+    /// untracked document).
+    Unsupported {
+        /// The event's name, as far as the body tells it.
+        event: String,
+        /// Why nothing is done, in words.
+        reason: String,
+    },
+}
+
+/// Why a delivery is not trusted as coming from the provider. The message never
+/// contains the secret or the value received.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The signature or secret header is absent.
+    #[error("the `{header}` header is missing")]
+    Missing {
+        /// The header expected (`X-Hub-Signature`).
+        header: String,
+    },
+    /// The header is there but does not match the body or the configured secret.
+    #[error("the `{header}` header does not match")]
+    Mismatch {
+        /// The header checked.
+        header: String,
+    },
+}
+
+/// A delivery body that cannot be read as an event of the source.
+///
+/// ```
+/// let e = ocean_core::webhook::ParseError { path: "issue.key".into(), message: "the webhook body has no `issue.key`".into() };
+/// assert_eq!(e.to_string(), "the webhook body has no `issue.key`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    /// Where in the JSON document the problem is (`issue.key`; `.` is the body itself).
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// A provider's side of a webhook receiver: checks who sent a delivery, reads what
+/// changed, and fetches the changed entity again (the body is never trusted as the
+/// source of truth). Object safe, so one receiver serves any provider as
+/// `Arc<dyn WebhookSource>`; ocean-jira's `JiraWebhooks` and ocean-octopus'
+/// `OctopusWebhooks` implement it, and the `ocean-listen` crate serves it over HTTP.
+///
+/// ```
+/// use futures::future::BoxFuture;
+/// use ocean_core::reqwest::header::HeaderMap;
+/// use ocean_core::webhook::{
+///     Action, Change, ParseError, PendingChange, VerifyError, WebhookEvent, WebhookSource,
+///     constant_time_eq,
+/// };
+/// use ocean_core::RawItem;
+///
+/// /// Deliveries are `{"deleted":"<id>"}` or `{"changed":"<id>"}`, with a token header.
+/// struct Widgets { token: String }
+///
+/// impl WebhookSource for Widgets {
+///     fn provider(&self) -> &'static str { "widgets" }
+///     fn verifies(&self) -> bool { true }
+///     fn verify(&self, headers: &HeaderMap, _body: &[u8]) -> Result<(), VerifyError> {
+///         let header = "x-widget-token".to_owned();
+///         match headers.get(&header) {
+///             None => Err(VerifyError::Missing { header }),
+///             Some(v) if constant_time_eq(v.as_bytes(), self.token.as_bytes()) => Ok(()),
+///             Some(_) => Err(VerifyError::Mismatch { header }),
+///         }
+///     }
+///     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
+///         let doc: serde_json::Value = serde_json::from_slice(body)
+///             .map_err(|e| ParseError { path: ".".into(), message: e.to_string() })?;
+///         let (event, action) = if doc.get("deleted").is_some() {
+///             ("deleted", Action::Delete)
+///         } else {
+///             ("changed", Action::Upsert)
+///         };
+///         let Some(id) = doc[event].as_str() else {
+///             return Ok(WebhookEvent::Unsupported { event: event.into(), reason: "no id".into() });
+///         };
+///         let change = Change { kind: "widget", action, id: id.into(), parent: None };
+///         Ok(WebhookEvent::Changes { event: event.into(), changes: vec![change.into()] })
+///     }
+///     fn fetch<'a>(&'a self, change: &'a PendingChange)
+///         -> BoxFuture<'a, ocean_core::Result<Option<RawItem>>> {
+///         Box::pin(async move {
+///             let json = format!(r#"{{"id":{:?}}}"#, change.change.id);
+///             Ok(Some(serde_json::value::RawValue::from_string(json).expect("JSON")))
+///         })
+///     }
+/// }
+///
+/// let source: std::sync::Arc<dyn WebhookSource> =
+///     std::sync::Arc::new(Widgets { token: "t".into() });
+/// let event = source.parse(br#"{"changed":"w-1"}"#).unwrap();
+/// assert!(matches!(event, WebhookEvent::Changes { ref changes, .. } if changes[0].change.id == "w-1"));
+/// assert!(source.verify(&HeaderMap::new(), b"{}").is_err());
+/// ```
+pub trait WebhookSource: Send + Sync + 'static {
+    /// The provider's name for logs (`"jira"`, `"octopus"`).
+    fn provider(&self) -> &'static str;
+
+    /// Whether [`verify`](Self::verify) checks anything: `false` when no secret is
+    /// configured and every delivery is accepted (a receiver should warn about it).
+    fn verifies(&self) -> bool;
+
+    /// Checks that the delivery comes from the provider (a signature over `body`, or a
+    /// shared header), in constant time. `Ok` when no secret is configured.
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError>;
+
+    /// Reads a delivery body: the entities it touched, or why it asks for nothing. A body
+    /// that is not JSON, or lacks what its event needs, is a [`ParseError`] naming the path.
+    fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError>;
+
+    /// Fetches the changed entity again, as the server's exact JSON; `Ok(None)` when it is
+    /// gone (or no longer in scope). Retries are the client's own (its [`RetryPolicy`]):
+    /// an `Err` is final.
+    ///
+    /// [`RetryPolicy`]: crate::RetryPolicy
+    fn fetch<'a>(
+        &'a self,
+        change: &'a PendingChange,
+    ) -> BoxFuture<'a, crate::Result<Option<RawItem>>>;
 }

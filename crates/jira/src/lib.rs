@@ -13,7 +13,8 @@
 //!   [`Record`](ocean_core::Record) tagged with its [`JiraKind`] and parent.
 //! * [`JiraClient::ensure_webhook`]: creates, repairs or refreshes the live-event webhook;
 //!   [`events::JiraEvent`] reads deliveries, [`verify_signature`] checks them,
-//!   [`JiraClient::fetch_one`] fetches what changed.
+//!   [`JiraClient::fetch_one`] fetches what changed; [`JiraWebhooks`] bundles the three as an
+//!   [`ocean_core::WebhookSource`] for a receiver such as `ocean-listen`.
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
@@ -58,6 +59,7 @@ pub mod events;
 mod kinds;
 pub mod models;
 mod sync;
+mod webhook_source;
 mod webhooks;
 
 pub use classify::is_jql_scope_error;
@@ -65,6 +67,7 @@ pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, Jira
 pub use events::verify_signature;
 pub use kinds::{JiraKind, ParseKindError};
 pub use sync::{DEFAULT_JQL, SyncOptions};
+pub use webhook_source::{JiraWebhooks, SIGNATURE_HEADER};
 pub use webhooks::{
     MATCH_ALL_JQL, OAUTH_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookOptions,
     WebhookOutcome,

@@ -99,7 +99,8 @@
 //! header secret when one is given. The receiver checks the header with
 //! [`verify_header_value`] and turns the body into [`Change`](ocean_core::webhook::Change)s
 //! with [`events::OctopusEvent::parse`] and [`events::OctopusEvent::changes`]; each
-//! upsert is re-fetched with [`OctopusClient::fetch_one`].
+//! upsert is re-fetched with [`OctopusClient::fetch_one`]. [`OctopusWebhooks`] bundles the
+//! three as an [`ocean_core::WebhookSource`] for a receiver such as `ocean-listen`.
 //!
 //! ```no_run
 //! use ocean_core::webhook::Action;
@@ -132,6 +133,7 @@ mod kinds;
 mod models;
 mod subscriptions;
 mod sync;
+mod webhook_source;
 
 pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder};
 pub use events::verify_header_value;
@@ -142,3 +144,4 @@ pub use subscriptions::{
     SubscriptionOptions, SubscriptionOutcome, WEBHOOK_PATH, WEBHOOK_TIMEOUT, webhook_url,
 };
 pub use sync::SPACE_FIELD;
+pub use webhook_source::OctopusWebhooks;
