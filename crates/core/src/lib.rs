@@ -44,6 +44,7 @@ mod client;
 mod endpoint;
 mod error;
 mod fanout;
+mod json_body;
 mod page;
 mod pagination;
 mod raw;
@@ -56,6 +57,11 @@ mod stats;
 mod throttle;
 pub mod wait_hint;
 pub mod webhook;
+
+/// Fuzzing entry points (see `fuzz/`); not part of the API.
+#[doc(hidden)]
+#[path = "fuzz_entry.rs"]
+pub mod __fuzz;
 
 #[doc = include_str!("derive_docs.md")]
 pub mod derive_docs {}

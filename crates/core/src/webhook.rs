@@ -9,6 +9,8 @@ use subtle::ConstantTimeEq;
 
 use crate::{ParentRef, RawItem};
 
+pub use crate::json_body::{BodyError, JsonNode, parse_object};
+
 /// What a webhook event asks the receiver to do with an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -19,48 +19,13 @@
 //! ```
 
 use ocean_core::ParentRef;
-use ocean_core::webhook::{Action, Change, verify_sha256_signature};
+use ocean_core::webhook::{Action, Change, JsonNode, parse_object, verify_sha256_signature};
 use serde_json::Value;
 
 use crate::JiraKind;
 
-/// A webhook body that cannot be read as a Jira event.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EventError {
-    /// The body is not JSON.
-    #[error("the webhook body is not JSON: {message}")]
-    Syntax {
-        /// What the parser said, with line and column.
-        message: String,
-    },
-    /// A field the event needs is absent or null.
-    #[error("the webhook body has no `{path}`")]
-    Missing {
-        /// Where the field should be (`issue.key`).
-        path: String,
-    },
-    /// A field has the wrong JSON type.
-    #[error("`{path}` in the webhook body is {found}, expected {expected}")]
-    WrongType {
-        /// Where the field is (`worklog.id`; `.` is the body itself).
-        path: String,
-        /// What was expected.
-        expected: &'static str,
-        /// What was found.
-        found: &'static str,
-    },
-}
-
-impl EventError {
-    /// The JSON path the error is about (`.` for the body itself).
-    pub fn path(&self) -> &str {
-        match self {
-            Self::Syntax { .. } => ".",
-            Self::Missing { path } | Self::WrongType { path, .. } => path,
-        }
-    }
-}
+/// A webhook body that cannot be read as a Jira event; every variant names the JSON path.
+pub type EventError = ocean_core::webhook::BodyError;
 
 /// One Jira webhook delivery, reduced to what a receiver acts on.
 ///
@@ -175,14 +140,9 @@ impl JiraEvent {
     /// a body that is not JSON, or lacks what its event needs, is an [`EventError`]
     /// naming the JSON path.
     pub fn parse(body: &[u8]) -> Result<JiraEvent, EventError> {
-        let root: Value = serde_json::from_slice(body).map_err(|e| EventError::Syntax {
-            message: e.to_string(),
-        })?;
-        let doc = Doc(&root);
-        if !root.is_object() {
-            return Err(wrong_type(".", "an object", &root));
-        }
-        let name = doc.string("webhookEvent")?;
+        let root = parse_object(body)?;
+        let doc = JsonNode::root(&root);
+        let name = doc.str("webhookEvent")?;
         let webhook_event = name.clone();
         let (kind, action) = match classify(&name) {
             Some(found) => found,
@@ -192,13 +152,13 @@ impl JiraEvent {
             JiraKind::Issue => Self::Issue {
                 action,
                 id: doc.id("issue.id")?,
-                key: doc.string("issue.key")?,
+                key: doc.str("issue.key")?,
                 previous_key: previous_key(&root),
                 webhook_event,
             },
             JiraKind::Project => {
-                let key = doc.optional_id("project.key")?;
-                let id = doc.optional_id("project.id")?;
+                let key = doc.opt_id("project.key")?;
+                let id = doc.opt_id("project.id")?;
                 if key.is_none() && id.is_none() {
                     return Err(EventError::Missing {
                         path: "project.key".into(),
@@ -214,7 +174,7 @@ impl JiraEvent {
             JiraKind::User => Self::User {
                 webhook_event,
                 action,
-                account_id: doc.string("user.accountId")?,
+                account_id: doc.str("user.accountId")?,
             },
             JiraKind::Release => {
                 let merged_to = match doc.lookup("mergedTo")? {
@@ -225,7 +185,7 @@ impl JiraEvent {
                     webhook_event,
                     action,
                     id: doc.id("version.id")?,
-                    project_id: doc.optional_id("version.projectId")?,
+                    project_id: doc.opt_id("version.projectId")?,
                     merged_to,
                 }
             }
@@ -238,13 +198,13 @@ impl JiraEvent {
                 webhook_event,
                 action,
                 id: doc.id("sprint.id")?,
-                board_id: doc.optional_id("sprint.originBoardId")?,
+                board_id: doc.opt_id("sprint.originBoardId")?,
             },
             JiraKind::Worklog => Self::Worklog {
                 webhook_event,
                 action,
                 id: doc.id("worklog.id")?,
-                issue_id: doc.optional_id("worklog.issueId")?,
+                issue_id: doc.opt_id("worklog.issueId")?,
             },
             // `classify` yields no other kind.
             JiraKind::Epic | JiraKind::Component => Self::Unsupported { webhook_event },
@@ -429,85 +389,11 @@ fn previous_key(root: &Value) -> Option<String> {
 }
 
 /// `mergedTo` as an id or an object with an `id`.
-fn merged_to(doc: &Doc<'_>, path: &str) -> Result<Option<String>, EventError> {
+fn merged_to(doc: &JsonNode<'_>, path: &str) -> Result<Option<String>, EventError> {
     match doc.lookup(path)? {
-        Some(Value::Object(_)) => doc.optional_id(&format!("{path}.id")),
-        Some(_) => doc.optional_id(path),
+        Some(node) if node.value().is_object() => node.opt_id("id"),
+        Some(_) => doc.opt_id(path),
         None => Ok(None),
-    }
-}
-
-/// Path-aware reads from a JSON document.
-struct Doc<'a>(&'a Value);
-
-impl<'a> Doc<'a> {
-    /// The value at a dotted path; `None` when absent or null. Fails when a step is not an
-    /// object.
-    fn lookup(&self, path: &str) -> Result<Option<&'a Value>, EventError> {
-        let mut current = self.0;
-        let mut walked = String::new();
-        for step in path.split('.') {
-            let map = current.as_object().ok_or_else(|| {
-                wrong_type(
-                    if walked.is_empty() { "." } else { &walked },
-                    "an object",
-                    current,
-                )
-            })?;
-            if !walked.is_empty() {
-                walked.push('.');
-            }
-            walked.push_str(step);
-            match map.get(step) {
-                None | Some(Value::Null) => return Ok(None),
-                Some(next) => current = next,
-            }
-        }
-        Ok(Some(current))
-    }
-
-    fn string(&self, path: &str) -> Result<String, EventError> {
-        match self.lookup(path)? {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::String(_)) | None => Err(missing(path)),
-            Some(other) => Err(wrong_type(path, "a string", other)),
-        }
-    }
-
-    /// A string or a number, as a string; `None` when absent, null or empty.
-    fn optional_id(&self, path: &str) -> Result<Option<String>, EventError> {
-        match self.lookup(path)? {
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(other) => Err(wrong_type(path, "a string or number", other)),
-            None => Ok(None),
-        }
-    }
-
-    fn id(&self, path: &str) -> Result<String, EventError> {
-        self.optional_id(path)?.ok_or_else(|| missing(path))
-    }
-}
-
-fn missing(path: &str) -> EventError {
-    EventError::Missing {
-        path: path.to_owned(),
-    }
-}
-
-fn wrong_type(path: &str, expected: &'static str, found: &Value) -> EventError {
-    EventError::WrongType {
-        path: path.to_owned(),
-        expected,
-        found: match found {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        },
     }
 }
 

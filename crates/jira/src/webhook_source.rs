@@ -151,10 +151,7 @@ impl WebhookSource for JiraWebhooks {
     }
 
     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-        let event = JiraEvent::parse(body).map_err(|e| ParseError {
-            path: e.path().to_owned(),
-            message: e.to_string(),
-        })?;
+        let event = JiraEvent::parse(body).map_err(ParseError::from)?;
         let name = event.webhook_event().to_owned();
         let changes = event.changes();
         if changes.is_empty() {

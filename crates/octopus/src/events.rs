@@ -28,8 +28,7 @@
 use std::fmt;
 
 use ocean_core::ParentRef;
-use ocean_core::webhook::{Action, Change, constant_time_eq};
-use serde_json::{Map, Value};
+use ocean_core::webhook::{Action, Change, JsonNode, constant_time_eq, parse_object};
 
 use crate::OctopusKind;
 use crate::subscriptions::EVENT_CATEGORIES;
@@ -133,39 +132,9 @@ pub enum OctopusEvent {
     },
 }
 
-/// A delivery body that is not a well-formed subscription payload.
-#[derive(Debug, thiserror::Error)]
-pub enum EventError {
-    /// The body is not JSON at all.
-    #[error("the webhook body is not JSON: {0}")]
-    Syntax(#[source] serde_json::Error),
-    /// A required field is absent or null.
-    #[error("the webhook body has no `{path}`")]
-    Missing {
-        /// Where, e.g. `Payload.Event.Category`.
-        path: String,
-    },
-    /// A field has the wrong JSON type.
-    #[error("`{path}` in the webhook body should be {expected}, not {found}")]
-    Type {
-        /// Where, e.g. `Payload.Event.RelatedDocumentIds[2]`.
-        path: String,
-        /// The type wanted.
-        expected: &'static str,
-        /// The type found.
-        found: &'static str,
-    },
-}
-
-impl EventError {
-    /// The JSON path of the problem (`.` for the whole body).
-    pub fn path(&self) -> &str {
-        match self {
-            Self::Syntax(_) => ".",
-            Self::Missing { path } | Self::Type { path, .. } => path,
-        }
-    }
-}
+/// A delivery body that is not a well-formed subscription payload; every variant names
+/// the JSON path.
+pub type EventError = ocean_core::webhook::BodyError;
 
 impl OctopusEvent {
     /// Parses a delivery body.
@@ -183,8 +152,8 @@ impl OctopusEvent {
     /// assert_eq!(err.path(), "Payload.Event.Category");
     /// ```
     pub fn parse(body: &[u8]) -> Result<Self, EventError> {
-        let root: Value = serde_json::from_slice(body).map_err(EventError::Syntax)?;
-        let root = Obj::root(&root)?;
+        let body = parse_object(body)?;
+        let root = JsonNode::root(&body);
         match root.opt_str("EventType")? {
             Some(event_type) if event_type != SUBSCRIPTION_PAYLOAD => {
                 return Ok(Self::Unsupported {
@@ -194,21 +163,12 @@ impl OctopusEvent {
             }
             _ => {}
         }
-        let payload = root.obj("Payload")?;
-        let raw = payload.obj("Event")?;
+        let payload = root.object("Payload")?;
+        let raw = payload.object("Event")?;
         let category = raw.str("Category")?;
         let related = raw.str_array("RelatedDocumentIds")?;
-        let document_context = match raw.opt_obj("ChangeDetails")? {
-            Some(details) => match details.opt_obj("DocumentContext")? {
-                Some(context) => context.opt_str("Id")?,
-                None => None,
-            },
-            None => None,
-        };
-        let subscription_space = match payload.opt_obj("Subscription")? {
-            Some(subscription) => subscription.opt_str("SpaceId")?,
-            None => None,
-        };
+        let document_context = raw.opt_str("ChangeDetails.DocumentContext.Id")?;
+        let subscription_space = payload.opt_str("Subscription.SpaceId")?;
         let event = EventInfo {
             id: raw.opt_str("Id")?,
             space_id: raw.opt_str("SpaceId")?.or(subscription_space),
@@ -290,110 +250,10 @@ impl OctopusEvent {
     }
 }
 
-/// A JSON object and where it sits, so every error names its path.
-struct Obj<'a> {
-    map: &'a Map<String, Value>,
-    path: String,
-}
-
-impl<'a> Obj<'a> {
-    fn root(value: &'a Value) -> Result<Self, EventError> {
-        match value {
-            Value::Object(map) => Ok(Self {
-                map,
-                path: String::new(),
-            }),
-            other => Err(EventError::Type {
-                path: ".".into(),
-                expected: "an object",
-                found: type_name(other),
-            }),
-        }
-    }
-
-    fn path_of(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        }
-    }
-
-    /// The value at `key`, `None` when absent or null.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, EventError> {
-        let path = self.path_of(key);
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Obj { map, path })),
-            Some(other) => Err(type_error(path, "an object", other)),
-        }
-    }
-
-    fn obj(&self, key: &str) -> Result<Obj<'a>, EventError> {
-        self.opt_obj(key)?.ok_or_else(|| EventError::Missing {
-            path: self.path_of(key),
-        })
-    }
-
-    fn opt_str(&self, key: &str) -> Result<Option<String>, EventError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(type_error(self.path_of(key), "a string", other)),
-        }
-    }
-
-    fn str(&self, key: &str) -> Result<String, EventError> {
-        self.opt_str(key)?.ok_or_else(|| EventError::Missing {
-            path: self.path_of(key),
-        })
-    }
-
-    /// An array of strings; absent or null is empty.
-    fn str_array(&self, key: &str) -> Result<Vec<String>, EventError> {
-        let path = self.path_of(key);
-        match self.get(key) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(type_error(format!("{path}[{i}]"), "a string", other)),
-                })
-                .collect(),
-            Some(other) => Err(type_error(path, "an array of strings", other)),
-        }
-    }
-}
-
-fn type_error(path: String, expected: &'static str, found: &Value) -> EventError {
-    EventError::Type {
-        path,
-        expected,
-        found: type_name(found),
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -614,19 +474,19 @@ mod tests {
     fn malformed_bodies_name_the_json_path() {
         let cases: [(&[u8], &str, &str); 7] = [
             (b"{not json", ".", "not JSON"),
-            (b"[]", ".", "should be an object, not an array"),
+            (b"[]", ".", "is an array, expected an object"),
             (br#"{"EventType":"SubscriptionPayload"}"#, "Payload", "has no `Payload`"),
             (br#"{"Payload":{"Event":null}}"#, "Payload.Event", "has no `Payload.Event`"),
             (br#"{"Payload":{"Event":{}}}"#, "Payload.Event.Category", "has no"),
             (
                 br#"{"Payload":{"Event":{"Category":"Modified","RelatedDocumentIds":["Projects-1",2]}}}"#,
                 "Payload.Event.RelatedDocumentIds[1]",
-                "should be a string, not a number",
+                "is a number, expected a string",
             ),
             (
                 br#"{"Payload":{"Event":{"Category":"Deleted","ChangeDetails":{"DocumentContext":"x"}}}}"#,
                 "Payload.Event.ChangeDetails.DocumentContext",
-                "should be an object, not a string",
+                "is a string, expected an object",
             ),
         ];
         for (body, path, text) in cases {

@@ -107,10 +107,7 @@ impl WebhookSource for OctopusWebhooks {
     }
 
     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-        let event = OctopusEvent::parse(body).map_err(|e| ParseError {
-            path: e.path().to_owned(),
-            message: e.to_string(),
-        })?;
+        let event = OctopusEvent::parse(body).map_err(ParseError::from)?;
         let name = match (&event, event.info()) {
             (_, Some(info)) => info.category.clone(),
             (
