@@ -190,7 +190,10 @@ async fn a_rate_limited_run_still_completes() {
     let elapsed = started.elapsed().as_secs_f64();
     let stats = sim.stats();
     let answered = (stats.requests - stats.rate_limited) as f64;
-    assert!(answered > 80.0, "only {answered} requests: the limit never mattered");
+    assert!(
+        answered > 80.0,
+        "only {answered} requests: the limit never mattered"
+    );
     assert!(
         elapsed >= (answered - 40.0) / 40.0 * 0.8,
         "{answered} requests in {elapsed:.2}s beat the limit of 40/s"

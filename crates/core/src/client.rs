@@ -54,6 +54,7 @@ pub struct ClientBuilder {
     user_agent: String,
     prefetch: bool,
     pool_idle_timeout: Option<Duration>,
+    adaptive_pacing: bool,
 }
 
 impl ClientBuilder {
@@ -105,6 +106,33 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the client paces itself on what the server says (default on):
+    ///
+    /// * a `429`'s `Retry-After` holds back every request of the client, not only the
+    ///   one retried;
+    /// * once the rate-limit headers say the budget is low and how fast it refills
+    ///   (`Octopus-RateLimit-Policy`/`Octopus-RateLimit`, Jira's `X-RateLimit-Limit` with
+    ///   `X-RateLimit-NearLimit`/`-Remaining`), request starts are spaced at that rate
+    ///   until the budget has recovered, so a long sync runs at the server's rate instead
+    ///   of bursting into `429`s;
+    /// * a spent budget with a known refill time (`X-RateLimit-Reset`) pauses every request.
+    ///
+    /// Off, requests ignore those headers and only wait for their own retries (a `429`'s
+    /// `Retry-After` still sets the wait before that request is retried). Off exists to
+    /// measure what pacing buys (see `BENCHMARKS.md`); leave it on.
+    ///
+    /// ```
+    /// let client = ocean_core::Client::builder("https://example.octopus.app/api")
+    ///     .adaptive_pacing(false)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn adaptive_pacing(mut self, on: bool) -> Self {
+        self.adaptive_pacing = on;
+        self
+    }
+
     /// How long an idle pooled connection is kept (default 90 s; `None` = forever).
     pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.pool_idle_timeout = timeout;
@@ -132,7 +160,7 @@ impl ClientBuilder {
             .retry
             .budget
             .map(|b| TpsBudget::new(b.window, b.min_per_sec, b.ratio));
-        let throttle = Throttle::new(self.rate_limit, self.retry.max_wait)?;
+        let throttle = Throttle::new(self.rate_limit, self.retry.max_wait, self.adaptive_pacing)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -153,8 +181,8 @@ impl ClientBuilder {
 
 /// `scheme://host[:port][/prefix]` without a trailing slash; no credentials allowed.
 fn normalise_base(raw: &str) -> Result<String> {
-    let url =
-        Url::parse(raw.trim()).map_err(|e| Error::Config(format!("base URL `{raw}`: {e}")))?;
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("base URL `{}`: {e}", without_credentials(raw))))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Config(format!(
             "base URL must be http(s), got `{}`",
@@ -167,11 +195,32 @@ fn normalise_base(raw: &str) -> Result<String> {
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
+        // Not shown: a query may carry an API key (`?apikey=`, which Octopus accepts).
+        let mut shown = url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
         return Err(Error::Config(format!(
-            "base URL `{url}` must not carry a query or fragment"
+            "base URL `{shown}` must not carry a query or fragment (put credentials in Auth)"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A URL that did not parse, for an error message: without anything up to an `@`
+/// (user info) nor from a `?` or `#` on, where a credential could be.
+fn without_credentials(raw: &str) -> String {
+    let raw = raw.trim();
+    let (prefix, rest) = match raw.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), raw),
+    };
+    let kept = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let kept = kept.rfind('@').map_or(kept, |at| &kept[at + 1..]);
+    if kept.len() == rest.len() {
+        format!("{prefix}{kept}")
+    } else {
+        format!("{prefix}{kept} (parts that may hold credentials not shown)")
+    }
 }
 
 /// An HTTP client for one API: cheap to clone, every clone sharing one pool,
@@ -220,6 +269,7 @@ impl Client {
             user_agent: concat!("ocean-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             prefetch: true,
             pool_idle_timeout: Some(Duration::from_secs(90)),
+            adaptive_pacing: true,
         }
     }
 
@@ -316,9 +366,7 @@ impl Client {
             let (error, wait) = match outcome {
                 Ok(response) => {
                     let hints = WaitHints::from_headers(&response.headers, SystemTime::now());
-                    if let (true, Some(refill)) = (hints.exhausted, hints.refill) {
-                        inner.throttle.pause_for(refill);
-                    }
+                    inner.throttle.observe(&hints);
                     let status = response.status;
                     if status.is_success() {
                         return Ok(response);
@@ -327,7 +375,7 @@ impl Client {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         inner.counters.throttled();
                         if let Some(wait) = hints.retry_after {
-                            inner.throttle.pause_for(wait);
+                            inner.throttle.server_pause(wait);
                         }
                     }
                     if status == StatusCode::UNAUTHORIZED && inner.auth.can_refresh() && !refreshed

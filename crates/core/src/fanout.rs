@@ -67,7 +67,7 @@ impl FanOut {
         let skip = self.skip;
         parents
             .map(move |parent| match parent {
-                Ok(parent) => skip_classified(children(parent), skip.clone()).boxed(),
+                Ok(parent) => skip_classified(children(parent).boxed(), skip.clone()).boxed(),
                 Err(e) => stream::once(async { Err(e) }).boxed(),
             })
             .flatten_unordered(self.concurrency)
@@ -76,26 +76,48 @@ impl FanOut {
 }
 
 /// Ends a child stream quietly (with a warning) at its first skippable error.
-fn skip_classified<C, S>(
-    children: S,
+///
+/// A small hand-written adapter rather than `scan` + `filter_map`: every synced item goes
+/// through it, and those cost two extra futures per item.
+fn skip_classified<C: Send + 'static>(
+    children: BoxStream<'static, Result<C>>,
     skip: Option<SkipRule>,
-) -> impl Stream<Item = Result<C>> + Send
-where
-    C: Send,
-    S: Stream<Item = Result<C>> + Send,
-{
-    children
-        .scan(false, move |done, item| {
-            let out = match (*done, item) {
-                (true, _) => None,
-                (false, Err(e)) if skip.as_ref().is_some_and(|rule| rule(&e)) => {
-                    tracing::warn!(error = %e, "skipping this parent's children");
-                    *done = true;
-                    Some(None)
-                }
-                (false, item) => Some(Some(item)),
-            };
-            futures::future::ready(out)
-        })
-        .filter_map(futures::future::ready)
+) -> SkipClassified<C> {
+    SkipClassified {
+        children: Some(children),
+        skip,
+    }
+}
+
+struct SkipClassified<C> {
+    /// `None` once ended.
+    children: Option<BoxStream<'static, Result<C>>>,
+    skip: Option<SkipRule>,
+}
+
+impl<C> Stream for SkipClassified<C> {
+    type Item = Result<C>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<C>>> {
+        let this = &mut *self;
+        let Some(children) = this.children.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let item = std::task::ready!(children.poll_next_unpin(cx));
+        match item {
+            Some(Err(e)) if this.skip.as_ref().is_some_and(|rule| rule(&e)) => {
+                tracing::warn!(error = %e, "skipping this parent's children");
+                this.children = None;
+                std::task::Poll::Ready(None)
+            }
+            None => {
+                this.children = None;
+                std::task::Poll::Ready(None)
+            }
+            item => std::task::Poll::Ready(item),
+        }
+    }
 }

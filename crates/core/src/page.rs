@@ -166,6 +166,10 @@ impl<'de> Deserialize<'de> for NextLink {
 }
 
 /// Decodes a page body, with errors naming the URL and the JSON path.
+///
+/// The page is decoded once, untracked: tracking the JSON path of every value costs as
+/// much again as decoding typed items. Only a page that fails is decoded a second time,
+/// with the path tracked, to say where.
 pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
     url: &str,
     body: &[u8],
@@ -178,20 +182,53 @@ pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
         item: PhantomData,
     };
     let mut json = serde_json::Deserializer::from_slice(body);
+    match seed
+        .deserialize(&mut json)
+        .and_then(|page| json.end().map(|()| page))
+    {
+        Ok(page) => Ok(page),
+        Err(untracked) => Err(page_error::<T>(
+            url,
+            body,
+            items_key,
+            cursor_field,
+            untracked,
+        )),
+    }
+}
+
+/// The error of a page that failed to decode, with the JSON path: decodes it again, tracked.
+#[cold]
+#[inline(never)]
+fn page_error<T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &[u8],
+    items_key: Option<&str>,
+    cursor_field: Option<&str>,
+    untracked: serde_json::Error,
+) -> crate::Error {
+    let seed = PageSeed::<T> {
+        items_key,
+        cursor_field,
+        item: PhantomData,
+    };
+    let mut json = serde_json::Deserializer::from_slice(body);
     let mut track = serde_path_to_error::Track::new();
-    let page = seed
-        .deserialize(serde_path_to_error::Deserializer::new(
-            &mut json, &mut track,
-        ))
-        .map_err(|e| {
+    let tracked = seed.deserialize(serde_path_to_error::Deserializer::new(
+        &mut json, &mut track,
+    ));
+    match tracked {
+        Err(e) => {
             crate::response::decode_error(url, serde_path_to_error::Error::new(track.path(), e))
-        })?;
-    json.end().map_err(|e| crate::Error::Decode {
-        url: url.into(),
-        path: ".".into(),
-        message: e.to_string(),
-    })?;
-    Ok(page)
+        }
+        // Only trailing characters are left to fail on (or, should the tracked decode ever
+        // disagree, the untracked error stands, without a path).
+        Ok(_) => crate::Error::Decode {
+            url: url.into(),
+            path: ".".into(),
+            message: json.end().err().unwrap_or(untracked).to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -256,5 +293,12 @@ mod tests {
         let err =
             decode_page::<Item>("u", br#"{"values":[{"id":1}"#, Some("values"), None).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        let err =
+            decode_page::<Item>("u", br#"{"values":[]} x"#, Some("values"), None).unwrap_err();
+        let Error::Decode { path, message, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(path, ".");
+        assert!(message.contains("trailing characters"), "{message}");
     }
 }

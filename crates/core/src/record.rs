@@ -65,15 +65,52 @@ impl Record {
     /// ```
     pub fn write_ndjson(&self, out: &mut impl Write) -> io::Result<()> {
         out.write_all(b"{\"kind\":")?;
-        serde_json::to_writer(&mut *out, self.kind)?;
+        write_json_str(out, self.kind)?;
         if let Some(parent) = &self.parent {
             out.write_all(b",")?;
-            serde_json::to_writer(&mut *out, parent.field)?;
+            write_json_str(out, parent.field)?;
             out.write_all(b":")?;
-            serde_json::to_writer(&mut *out, &parent.id)?;
+            write_json_str(out, &parent.id)?;
         }
         out.write_all(b",\"item\":")?;
         out.write_all(self.item.get().as_bytes())?;
         out.write_all(b"}\n")
+    }
+}
+
+/// Writes `s` as a JSON string. Kinds, field names and ids rarely need escaping: those are
+/// copied between quotes as they are, the rest go through serde_json.
+fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+    let plain = s
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f);
+    if plain {
+        out.write_all(b"\"")?;
+        out.write_all(s.as_bytes())?;
+        out.write_all(b"\"")
+    } else {
+        serde_json::to_writer(&mut *out, s).map_err(io::Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_only_when_needed() {
+        for s in [
+            "Spaces-1",
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "é ü",
+            "\u{7f}",
+        ] {
+            let mut fast = Vec::new();
+            write_json_str(&mut fast, s).unwrap();
+            assert_eq!(fast, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
     }
 }

@@ -70,16 +70,29 @@ fn starts_like_json(body: &[u8]) -> bool {
     )
 }
 
-/// Decodes JSON with serde_path_to_error so failures say where.
+/// Decodes JSON; failures say where (the body is then decoded again with
+/// serde_path_to_error: tracking the path of every value would double the cost of
+/// every successful decode).
 pub(crate) fn decode_json<T: DeserializeOwned>(url: &str, body: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| decode_error(url, e))?;
-    de.end().map_err(|e| Error::Decode {
-        url: url.into(),
-        path: ".".into(),
-        message: e.to_string(),
-    })?;
-    Ok(value)
+    match T::deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(untracked) => Err(json_error::<T>(url, body, untracked)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn json_error<T: DeserializeOwned>(url: &str, body: &[u8], untracked: serde_json::Error) -> Error {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => decode_error(url, e),
+        Ok(_) => Error::Decode {
+            url: url.into(),
+            path: ".".into(),
+            message: de.end().err().unwrap_or(untracked).to_string(),
+        },
+    }
 }
 
 pub(crate) fn decode_error(url: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {

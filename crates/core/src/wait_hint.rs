@@ -50,7 +50,8 @@ pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
         if n <= MAX_DELTA_SECONDS {
             return Some(Duration::from_secs(n));
         }
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(n);
+        // Checked: an epoch past what `SystemTime` holds would panic on `+`.
+        let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(n))?;
         return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
     }
     let at: SystemTime = parse_iso8601(value)?.into();
@@ -92,6 +93,17 @@ pub struct WaitHints {
     pub exhausted: bool,
     /// When `exhausted`, how long until the budget refills, if the server said.
     pub refill: Option<Duration>,
+    /// The rate the server's budget refills at, in requests per second, when it says:
+    /// Octopus' `Octopus-RateLimit-Policy: rpm=…` / 60, or Jira's `X-RateLimit-Limit`
+    /// (its burst limits are per second).
+    pub rate: Option<f64>,
+    /// True when less than a fifth of the budget is left (`X-RateLimit-NearLimit`,
+    /// `X-RateLimit-Remaining <= 1`, or `Octopus-RateLimit: r` below a fifth of the
+    /// policy's burst `l`): time to pace requests at [`rate`](Self::rate).
+    pub low: bool,
+    /// True when at least half of the budget is left (`X-RateLimit-Remaining` ≥ half of
+    /// `X-RateLimit-Limit`, or `r` ≥ half of `l`): pacing may stop.
+    pub recovered: bool,
 }
 
 impl WaitHints {
@@ -103,16 +115,29 @@ impl WaitHints {
         let remaining = text("x-ratelimit-remaining").and_then(|v| v.trim().parse::<f64>().ok());
         let near_limit = text("x-ratelimit-nearlimit").is_some_and(|v| v.trim() == "true");
         let octopus = text("octopus-ratelimit").map(parse_octopus_state);
-        let octopus_rpm = text("octopus-ratelimit-policy")
-            .and_then(|v| parse_params(v).find(|(k, _)| *k == "rpm").map(|(_, v)| v));
+        let policy = |name: &str| {
+            text("octopus-ratelimit-policy")
+                .and_then(|v| parse_params(v).find(|(k, _)| *k == name).map(|(_, v)| v))
+        };
+        let (octopus_rpm, octopus_burst) = (policy("rpm"), policy("l"));
+        let jira_limit = text("x-ratelimit-limit")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|l| l.is_finite() && *l > 0.0);
 
         let jira_exhausted = near_limit || remaining.is_some_and(|r| r <= 1.0);
         let octopus_exhausted = octopus.is_some_and(|(r, _)| r.is_some_and(|r| r <= 1.0));
-        let octopus_refill = octopus.and_then(|(_, t)| t).map(|t| match octopus_rpm {
-            // One token comes back every 60/rpm seconds; no need to wait for a full refill.
-            Some(rpm) if rpm > 0.0 => Duration::from_secs_f64((60.0 / rpm).min(t)),
-            _ => Duration::from_secs_f64(t),
-        });
+        // `try_`: a finite but huge `t` (or a tiny `rpm`) is too long for a `Duration`.
+        let octopus_refill = octopus
+            .and_then(|(_, t)| t)
+            .and_then(|t| match octopus_rpm {
+                // One token comes back every 60/rpm seconds; no need to wait for a full refill.
+                Some(rpm) if rpm > 0.0 => Duration::try_from_secs_f64((60.0 / rpm).min(t)).ok(),
+                _ => Duration::try_from_secs_f64(t).ok(),
+            });
+        let octopus_remaining = octopus.and_then(|(r, _)| r);
+        let share = |remaining: Option<f64>, budget: Option<f64>, at_least: f64| matches!((remaining, budget), (Some(r), Some(b)) if b > 0.0 && r >= b * at_least);
+        let octopus_low = octopus_exhausted
+            || matches!((octopus_remaining, octopus_burst), (Some(r), Some(l)) if r < 0.2 * l);
         Self {
             retry_after: retry_after.or(reset),
             exhausted: jira_exhausted || octopus_exhausted,
@@ -121,6 +146,13 @@ impl WaitHints {
             } else {
                 octopus_refill
             },
+            rate: octopus_rpm
+                .filter(|rpm| *rpm > 0.0)
+                .map(|rpm| rpm / 60.0)
+                .or(jira_limit),
+            low: jira_exhausted || octopus_low,
+            recovered: share(octopus_remaining, octopus_burst, 0.5)
+                || (!near_limit && share(remaining, jira_limit, 0.5)),
         }
     }
 }
@@ -164,6 +196,16 @@ mod tests {
     }
 
     #[test]
+    fn values_too_large_for_a_clock_or_a_duration_are_ignored() {
+        // Found by fuzzing: both used to panic.
+        assert_eq!(parse_reset("18446744073709551615", at(0)), None);
+        let mut h = HeaderMap::new();
+        h.insert("octopus-ratelimit", HeaderValue::from_static("r=0;t=1e300"));
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert!(hints.exhausted && hints.refill.is_none());
+    }
+
+    #[test]
     fn past_dates_mean_no_wait() {
         let now = at(2_000_000_000);
         assert_eq!(
@@ -198,8 +240,29 @@ mod tests {
         let hints = WaitHints::from_headers(&h, at(0));
         assert!(hints.exhausted);
         assert_eq!(hints.refill, Some(Duration::from_millis(100)));
+        assert_eq!(hints.rate, Some(10.0));
+        assert!(hints.low && !hints.recovered);
         h.insert("octopus-ratelimit", HeaderValue::from_static("r=7;t=18"));
-        assert!(!WaitHints::from_headers(&h, at(0)).exhausted);
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert!(!hints.exhausted && hints.low, "7 of 200 left is low");
+        h.insert("octopus-ratelimit", HeaderValue::from_static("r=120;t=8"));
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert!(!hints.low && hints.recovered);
+    }
+
+    #[test]
+    fn pacing_hints_from_jira_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("15"));
+        h.insert("x-ratelimit-nearlimit", HeaderValue::from_static("true"));
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert_eq!(hints.rate, Some(100.0));
+        assert!(hints.low && hints.exhausted && !hints.recovered);
+        h.remove("x-ratelimit-nearlimit");
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("60"));
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert!(!hints.low && hints.recovered);
     }
 
     #[test]
