@@ -32,6 +32,11 @@ const MIN_PACE_NS: u64 = 1_000;
 /// slowly, so timing jitter on the way to the server never meets an empty bucket.
 const PACE_SHARE: f64 = 0.95;
 
+/// How long pacing outlives the last response that asked for it (longer when the server
+/// says its budget takes longer to refill). Pacing must lapse on its own if rate-limit
+/// headers stop coming (a lifted limit, a proxy that strips them).
+const DEFAULT_PACE_HOLD: Duration = Duration::from_secs(10);
+
 /// Nanoseconds between request starts when pacing at a server's `rate` (requests/s).
 fn pace_ns(rate: f64) -> u64 {
     (1e9 / (rate * PACE_SHARE)).clamp(MIN_PACE_NS as f64, u64::MAX as f64) as u64
@@ -48,6 +53,8 @@ pub(crate) struct Throttle {
     pace_ns: AtomicU64,
     /// Nanoseconds after `origin` of the next free paced slot.
     next_slot_ns: AtomicU64,
+    /// Nanoseconds after `origin` when pacing lapses unless a response renews it.
+    pace_until_ns: AtomicU64,
 }
 
 impl Throttle {
@@ -67,6 +74,7 @@ impl Throttle {
             adaptive,
             pace_ns: AtomicU64::new(0),
             next_slot_ns: AtomicU64::new(0),
+            pace_until_ns: AtomicU64::new(0),
         })
     }
 
@@ -77,7 +85,20 @@ impl Throttle {
         if not_before > Instant::now() {
             tokio::time::sleep_until(not_before).await;
         }
-        let pace = self.pace_ns.load(Ordering::Acquire);
+        let mut pace = self.pace_ns.load(Ordering::Acquire);
+        if pace > 0
+            && self.since_origin_ns(Instant::now()) > self.pace_until_ns.load(Ordering::Acquire)
+        {
+            // No response has renewed the pacing for a while: stop.
+            if self
+                .pace_ns
+                .compare_exchange(pace, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                tracing::debug!("no fresh rate-limit hints: pacing off");
+            }
+            pace = 0;
+        }
         if pace > 0 {
             let now = self.since_origin_ns(Instant::now());
             let previous = self
@@ -103,11 +124,25 @@ impl Throttle {
         if !self.adaptive {
             return;
         }
+        let longest = u64::try_from(self.max_pause.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(MIN_PACE_NS);
         let pace = match hints.rate.filter(|r| r.is_finite() && *r > 0.0) {
-            Some(rate) if hints.low => Some(pace_ns(rate)),
+            // A rate so low it would space requests beyond the longest pause accepted
+            // is paced at that pause instead: never an effective hang.
+            Some(rate) if hints.low => Some(pace_ns(rate).min(longest)),
             _ if hints.recovered => Some(0),
             _ => None,
         };
+        if pace.is_some_and(|p| p > 0) {
+            let hold = hints
+                .refill
+                .unwrap_or_default()
+                .max(DEFAULT_PACE_HOLD)
+                .min(self.max_pause.max(DEFAULT_PACE_HOLD));
+            let until = self.since_origin_ns(Instant::now() + hold);
+            self.pace_until_ns.fetch_max(until, Ordering::AcqRel);
+        }
         if let Some(pace) = pace {
             let before = self.pace_ns.swap(pace, Ordering::AcqRel);
             if (before == 0) != (pace == 0) {
@@ -263,6 +298,33 @@ mod tests {
         for (i, e) in elapsed.into_iter().enumerate() {
             about(e, pace * i as u32);
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_lapses_when_hints_stop_coming() {
+        let t = Throttle::new(None, Duration::from_secs(60), true).unwrap();
+        t.observe(&hints(Some(1.0), true, false));
+        let start = Instant::now();
+        t.ready().await;
+        t.ready().await;
+        about(start.elapsed(), Duration::from_nanos(pace_ns(1.0)));
+        // No response renews the pacing: after the hold, requests run free again.
+        tokio::time::sleep(DEFAULT_PACE_HOLD).await;
+        let start = Instant::now();
+        for _ in 0..5 {
+            t.ready().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tiny_advertised_rate_never_paces_beyond_the_longest_pause() {
+        let t = Throttle::new(None, Duration::from_secs(2), true).unwrap();
+        t.observe(&hints(Some(0.001), true, false));
+        let start = Instant::now();
+        t.ready().await;
+        t.ready().await;
+        about(start.elapsed(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]
