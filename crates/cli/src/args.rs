@@ -41,7 +41,7 @@ pub enum SyncTarget {
     Jira {
         #[command(flatten)]
         credentials: JiraCredentials,
-        /// Kinds to sync (repeatable; default: all).
+        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind)]
         kinds: Vec<JiraKind>,
         /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
@@ -56,7 +56,7 @@ pub enum SyncTarget {
     Octopus {
         #[command(flatten)]
         credentials: OctopusCredentials,
-        /// Kinds to sync (repeatable; default: all).
+        /// Kinds to sync, repeatable (default: all): space project release deployment machine environment.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind)]
         kinds: Vec<OctopusKind>,
         /// Items per space for the capped kinds (release, deployment); 0 = no cap.
