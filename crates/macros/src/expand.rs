@@ -18,7 +18,7 @@ use crate::path_template::Placeholder;
 pub enum Bodies {
     /// The real thing.
     Real,
-    /// `unimplemented!()`: the signatures only, next to a compile error (see `fallback`).
+    /// `unreachable!()`: the signatures only, next to a compile error (see `fallback`).
     Stub,
 }
 
@@ -39,9 +39,7 @@ fn resource_impl(cont: &Container<'_>, bodies: Bodies) -> TokenStream {
     let kind = cont.kind();
     let endpoint = match bodies {
         Bodies::Real => endpoint(cont, &kind),
-        Bodies::Stub => quote!(::core::unimplemented!(
-            "#[derive(Resource)] failed to expand"
-        )),
+        Bodies::Stub => quote!(::core::unreachable!("#[derive(Resource)] failed to expand")),
     };
     quote! {
         #[automatically_derived]
@@ -207,7 +205,7 @@ fn inherent_impl(cont: &Container<'_>, bodies: Bodies) -> TokenStream {
         }
         Bodies::Stub => quote! {
             let _ = (client, #(#args,)*);
-            ::core::unimplemented!("#[derive(Resource)] failed to expand")
+            ::core::unreachable!("#[derive(Resource)] failed to expand")
         },
     };
     let docs = Docs::new(cont, &params);
@@ -541,7 +539,7 @@ mod tests {
             &input,
             quote! {
                 fn endpoint() -> ::ocean_core::Endpoint {
-                    ::core::unimplemented!("#[derive(Resource)] failed to expand")
+                    ::core::unreachable!("#[derive(Resource)] failed to expand")
                 }
             }
         ));
@@ -553,7 +551,7 @@ mod tests {
                     board_id: impl ::core::fmt::Display,
                 ) -> ::ocean_core::ListRequest<Self> {
                     let _ = (client, board_id,);
-                    ::core::unimplemented!("#[derive(Resource)] failed to expand")
+                    ::core::unreachable!("#[derive(Resource)] failed to expand")
                 }
             }
         ));

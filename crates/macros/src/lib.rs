@@ -124,6 +124,7 @@
 //!
 //! Generic structs are supported: the impls carry the struct's generics and bounds, and the
 //! inherent functions add `where Self: Resource`.
+#![warn(missing_docs)]
 
 mod case;
 mod check;

@@ -31,7 +31,7 @@ const DEFAULT_MAX_ITEMS_PER_SPACE: u64 = 1000;
 /// use ocean_core::RetryPolicy;
 /// use ocean_octopus::OctopusClient;
 /// let client = OctopusClient::builder("https://octopus.example.com/")
-///     .api_key("API-XXXXXXXXXXXXXXXX")
+///     .api_key("API-0123456789ABCDEF")
 ///     .max_concurrency(8)
 ///     .retry(RetryPolicy::default().max_retries(3))
 ///     .rate_limit(Some(3.0))

@@ -12,7 +12,7 @@
 //! use ocean_octopus::{OctopusClient, OctopusKind};
 //!
 //! # async fn run() -> ocean_core::Result<()> {
-//! let client = OctopusClient::new("https://example.octopus.app", "API-XXXXXXXXXXXXXXXXXXXXXXXXXX")?;
+//! let client = OctopusClient::new("https://example.octopus.app", "API-0123456789ABCDEF0123456789")?;
 //!
 //! // Typed, one space.
 //! let mut projects = client.projects("Spaces-1").stream();

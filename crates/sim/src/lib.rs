@@ -145,6 +145,7 @@
 //! sha256=<hex HMAC-SHA256(secret, body)>` when registered with a `secret`), Jira dynamic
 //! webhooks, and Octopus subscriptions of the space (with their `WebhookHeaderKey:
 //! WebhookHeaderValue` header). JQL filters and subscription filters are applied.
+#![warn(missing_docs)]
 
 mod config;
 mod data;
