@@ -5,7 +5,8 @@ Runs the paging loop of Ocean's Jira integration (kind `issue`) or of its Octopu
 integration (kind `deployment`, every space, no 100-deployment cap) through Ocean's own
 client class, `port_ocean.helpers.async_client.OceanAsyncClient` with its default
 `RetryTransport`, and writes one NDJSON line per item to stdout. The count of items goes
-to stderr.
+to stderr,
+with the bytes of the response bodies read.
 
     python ocean_python_baseline.py jira    URL EMAIL TOKEN
     python ocean_python_baseline.py octopus URL API_KEY
@@ -35,6 +36,7 @@ from port_ocean.helpers.async_client import OceanAsyncClient
 from port_ocean.helpers.retry import RetryTransport
 
 PAGE_SIZE = 50
+BODY_BYTES = 0  # response body bytes read, reported on stderr (for MB/s)
 DEFAULT_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
 
 
@@ -48,6 +50,8 @@ async def jira_issues(base: str, email: str, token: str) -> AsyncIterator[list[d
                 "POST", url, json=body, extensions={"retryable": True}
             )
             response.raise_for_status()
+            global BODY_BYTES
+            BODY_BYTES += len(response.content)
             page = response.json()
             issues = page.get("issues", [])
             if not issues:
@@ -77,6 +81,8 @@ async def octopus_deployments(base: str, api_key: str) -> AsyncIterator[tuple[st
                 params={"skip": skip, "take": PAGE_SIZE},
             )
             response.raise_for_status()
+            global BODY_BYTES
+            BODY_BYTES += len(response.content)
             page = response.json()
             yield page.get("Items", [])
             if page_index >= page.get("LastPageNumber", 0):
@@ -118,7 +124,7 @@ async def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out.flush()
-    print(f"items={count}", file=sys.stderr)
+    print(f"items={count} body_bytes={BODY_BYTES}", file=sys.stderr)
     return 0
 
 
