@@ -43,6 +43,7 @@ const SNIPPET_BYTES: usize = 500;
 ///            "https://example.atlassian.net/rest/api/3/myself");
 /// ```
 #[must_use]
+#[derive(Debug)]
 pub struct ClientBuilder {
     base_url: String,
     auth: Auth,
@@ -58,6 +59,13 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// Replaces the base URL given to [`Client::builder`] (a provider may only know it at
+    /// build time, e.g. Jira OAuth's `api.atlassian.com/ex/jira/{cloudId}`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
     /// Credentials (default: none).
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
@@ -648,4 +656,64 @@ impl Request {
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
         self.send().await?.json()
     }
+}
+
+/// Declares the transport setters of [`ClientBuilder`] on a provider's builder, forwarding
+/// each to the builder's `ClientBuilder` field, so every builder speaks one vocabulary and
+/// none re-implements it (serde's `forward_to_deserialize_any!` pattern).
+///
+/// ```
+/// use ocean_core::{Client, ClientBuilder};
+/// pub struct AcmeClientBuilder { core: ClientBuilder, page_size: u32 }
+/// impl AcmeClientBuilder {
+///     ocean_core::forward_transport_setters!(core);
+/// }
+/// let acme = AcmeClientBuilder { core: Client::builder("https://acme.example"), page_size: 50 }
+///     .max_concurrency(4)
+///     .rate_limit(Some(10.0));
+/// assert!(acme.core.build().is_ok());
+/// ```
+#[macro_export]
+macro_rules! forward_transport_setters {
+    ($core:ident) => {
+        /// Requests in flight at once.
+        pub fn max_concurrency(mut self, n: usize) -> Self {
+            self.$core = self.$core.max_concurrency(n);
+            self
+        }
+
+        /// The retry policy.
+        pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.$core = self.$core.retry(policy);
+            self
+        }
+
+        /// A client-side limit in requests per second (default: none; the server's
+        /// `Retry-After` and rate-limit headers are honoured either way).
+        pub fn rate_limit(mut self, per_second: ::core::option::Option<f64>) -> Self {
+            self.$core = self.$core.rate_limit(per_second);
+            self
+        }
+
+        /// The timeout of one attempt, body included (`None` = none).
+        pub fn timeout(mut self, timeout: ::core::option::Option<::core::time::Duration>) -> Self {
+            self.$core = self.$core.timeout(timeout);
+            self
+        }
+
+        /// The connect timeout (`None` = the operating system's).
+        pub fn connect_timeout(
+            mut self,
+            timeout: ::core::option::Option<::core::time::Duration>,
+        ) -> Self {
+            self.$core = self.$core.connect_timeout(timeout);
+            self
+        }
+
+        /// Whether requests pace themselves on the server's rate-limit headers (default on).
+        pub fn adaptive_pacing(mut self, on: bool) -> Self {
+            self.$core = self.$core.adaptive_pacing(on);
+            self
+        }
+    };
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use ocean_core::{Auth, Client, ListRequest, RawItem, RetryPolicy, Secret, TokenProvider};
+use ocean_core::{
+    Auth, Client, ClientBuilder, ListRequest, RawItem, RetryPolicy, Secret, TokenProvider,
+};
 use serde::de::DeserializeOwned;
 
 use crate::classify::is_not_found;
@@ -38,10 +40,7 @@ pub struct JiraClientBuilder {
     auth: Auth,
     cloud_id: Option<String>,
     gateway: String,
-    max_concurrency: usize,
-    retry: RetryPolicy,
-    rate_limit: Option<f64>,
-    timeout: Option<Duration>,
+    core: ClientBuilder,
     page_size: u32,
     fan_out: usize,
 }
@@ -77,30 +76,10 @@ impl JiraClientBuilder {
         self
     }
 
-    /// Requests in flight at once (default 10, Ocean's limit).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::jira`], Atlassian's documented one).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// A client-side limit in requests per second (default: none; the server's
-    /// `Retry-After` and rate-limit headers are always honoured).
-    pub fn rate_limit(mut self, per_second: Option<f64>) -> Self {
-        self.rate_limit = per_second;
-        self
-    }
-
-    /// The timeout of one attempt (default 30 s, as Ocean's Jira client).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
+    // Transport: max_concurrency (default 10, Ocean's), retry (default
+    // `RetryPolicy::jira()`, Atlassian's documented policy), rate_limit, timeout (default
+    // 30 s, as Ocean's Jira client), connect_timeout, adaptive_pacing.
+    ocean_core::forward_transport_setters!(core);
 
     /// The page size every list asks for (default 50; Jira clamps some endpoints, e.g.
     /// projects to 100, and the streams follow what it returns).
@@ -129,12 +108,10 @@ impl JiraClientBuilder {
             Some(id) => format!("{}/ex/jira/{id}", self.gateway),
             None => self.site.clone(),
         };
-        let core = Client::builder(base)
+        let core = self
+            .core
+            .base_url(base)
             .auth(self.auth)
-            .max_concurrency(self.max_concurrency)
-            .retry(self.retry)
-            .rate_limit(self.rate_limit)
-            .timeout(self.timeout)
             .user_agent(concat!("ocean-jira/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(JiraClient {
@@ -182,10 +159,10 @@ impl JiraClient {
             auth: Auth::None,
             cloud_id: None,
             gateway: ATLASSIAN_API_GATEWAY.to_owned(),
-            max_concurrency: 10,
-            retry: RetryPolicy::jira(),
-            rate_limit: None,
-            timeout: Some(Duration::from_secs(30)),
+            core: Client::builder(url.trim())
+                .max_concurrency(10)
+                .retry(RetryPolicy::jira())
+                .timeout(Some(Duration::from_secs(30))),
             page_size: 50,
             fan_out: 5,
         }

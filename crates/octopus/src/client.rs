@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ocean_core::reqwest::StatusCode;
-use ocean_core::{Auth, Client, Error, ListRequest, RawItem, Result, RetryPolicy, Secret};
+use ocean_core::{Auth, Client, ClientBuilder, Error, ListRequest, RawItem, Result, Secret};
 
 use crate::OctopusKind;
 use crate::kinds::{SPACE_PARAM, SpaceScoped};
@@ -48,10 +48,7 @@ const DEFAULT_MAX_ITEMS_PER_SPACE: u64 = 1000;
 pub struct OctopusClientBuilder {
     server_url: String,
     api_key: Option<Secret>,
-    max_concurrency: usize,
-    retry: RetryPolicy,
-    rate_limit: Option<f64>,
-    timeout: Option<Duration>,
+    core: ClientBuilder,
     settings: Settings,
 }
 
@@ -60,7 +57,7 @@ impl fmt::Debug for OctopusClientBuilder {
         f.debug_struct("OctopusClientBuilder")
             .field("server_url", &self.server_url)
             .field("api_key", &self.api_key)
-            .field("max_concurrency", &self.max_concurrency)
+            .field("core", &self.core)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -73,31 +70,11 @@ impl OctopusClientBuilder {
         self
     }
 
-    /// Requests in flight at once, across all spaces (default 10).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// A client-side limit in requests per second (default: none; Octopus 2026.3+
-    /// rate-limits 200 requests a minute per user when enabled, and the client
-    /// also paces itself on the `Octopus-RateLimit` headers).
-    pub fn rate_limit(mut self, per_second: Option<f64>) -> Self {
-        self.rate_limit = per_second;
-        self
-    }
-
-    /// The timeout of one attempt, body included (default 60 s, like Ocean; `None` = none).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
+    // Transport: max_concurrency (default 10, across all spaces), retry (default
+    // `RetryPolicy::default()`), rate_limit (Octopus 2026.3+ limits 200 requests a minute
+    // per user when enabled; the client paces itself on `Octopus-RateLimit` headers),
+    // timeout (default 60 s, like Ocean), connect_timeout, adaptive_pacing.
+    ocean_core::forward_transport_setters!(core);
 
     /// Items asked for per page (default 50, like Ocean; Octopus has no server cap).
     pub fn page_size(mut self, size: u32) -> Self {
@@ -125,12 +102,10 @@ impl OctopusClientBuilder {
             .api_key
             .ok_or_else(|| Error::Config("an Octopus API key is required".into()))?;
         let base = format!("{}/api", self.server_url.trim().trim_end_matches('/'));
-        let core = Client::builder(base)
+        let core = self
+            .core
+            .base_url(base)
             .auth(Auth::api_key(API_KEY_HEADER, key)?)
-            .max_concurrency(self.max_concurrency)
-            .retry(self.retry)
-            .rate_limit(self.rate_limit)
-            .timeout(self.timeout)
             .build()?;
         Ok(OctopusClient {
             core,
@@ -185,10 +160,7 @@ impl OctopusClient {
         OctopusClientBuilder {
             server_url: server_url.to_owned(),
             api_key: None,
-            max_concurrency: 10,
-            retry: RetryPolicy::default(),
-            rate_limit: None,
-            timeout: Some(DEFAULT_TIMEOUT),
+            core: Client::builder(server_url).timeout(Some(DEFAULT_TIMEOUT)),
             settings: Settings {
                 page_size: DEFAULT_PAGE_SIZE,
                 space_concurrency: DEFAULT_SPACE_CONCURRENCY,
