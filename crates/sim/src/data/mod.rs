@@ -18,26 +18,3 @@ pub(crate) fn generate(seed: u64, items: usize, jira_base: &str, octopus_base: &
         Store { jira, octopus }
     })
 }
-
-#[cfg(test)]
-mod timing {
-    #[test]
-    #[ignore]
-    fn generation_timing() {
-        let n = std::env::var("SIM_ITEMS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100_000);
-        let t = std::time::Instant::now();
-        let j = super::jira::generate(42, n, "http://127.0.0.1:1/jira");
-        eprintln!("jira {:?} issues {}", t.elapsed(), j.issues.len());
-        let t = std::time::Instant::now();
-        let o = super::octopus::generate(42, n, "http://127.0.0.1:1/octopus");
-        eprintln!(
-            "octopus {:?} deployments {}",
-            t.elapsed(),
-            o.deployments.len()
-        );
-        std::mem::forget((j, o));
-    }
-}

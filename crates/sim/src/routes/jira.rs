@@ -58,6 +58,14 @@ fn bodies<'a>(rows: &[&'a Row]) -> Vec<&'a [u8]> {
     rows.iter().map(|r| &r.json[..]).collect()
 }
 
+/// Renders the agile API's page of `items` (already filtered, in served order); `total`
+/// only where the real endpoint sends one.
+fn agile_page(o: Offset, items: &[&[u8]], total: Option<usize>) -> Response {
+    let page = &items[o.range(items.len())];
+    let is_last = o.is_last(page.len(), items.len());
+    reply::list(render::agile_page(o.max, o.start, total, is_last, page))
+}
+
 fn not_found(message: &str) -> Response {
     reply::jira_error(StatusCode::NOT_FOUND, message)
 }
@@ -413,15 +421,7 @@ async fn boards(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
                 .is_none_or(|n| r.attr("name").is_some_and(|b| b.to_lowercase().contains(n)))
         })
         .collect();
-    let page = &rows[o.range(rows.len())];
-    let is_last = o.is_last(page.len(), rows.len());
-    reply::list(render::agile_page(
-        o.max,
-        o.start,
-        Some(rows.len()),
-        is_last,
-        &bodies(page),
-    ))
+    agile_page(o, &bodies(&rows), Some(rows.len()))
 }
 
 fn no_board(id: &str) -> Response {
@@ -478,15 +478,7 @@ async fn board_sprints(
         .into_iter()
         .filter(|r| states.is_empty() || states.iter().any(|s| r.attr("state") == Some(s)))
         .collect();
-    let page = &rows[o.range(rows.len())];
-    let is_last = o.is_last(page.len(), rows.len());
-    reply::list(render::agile_page(
-        o.max,
-        o.start,
-        None,
-        is_last,
-        &bodies(page),
-    ))
+    agile_page(o, &bodies(&rows), None)
 }
 
 async fn board_epics(
@@ -522,15 +514,7 @@ async fn board_epics(
         .into_iter()
         .filter(|r| done.is_none_or(|d| r.attr("done") == Some(d)))
         .collect();
-    let page = &rows[o.range(rows.len())];
-    let is_last = o.is_last(page.len(), rows.len());
-    reply::list(render::agile_page(
-        o.max,
-        o.start,
-        None,
-        is_last,
-        &bodies(page),
-    ))
+    agile_page(o, &bodies(&rows), None)
 }
 
 async fn board_projects(
@@ -552,16 +536,7 @@ async fn board_projects(
         .and_then(|k| store.jira.project_refs.get(k))
         .map(|r| vec![&r.embed[..]])
         .unwrap_or_default();
-    let range = o.range(refs.len());
-    let page = &refs[range];
-    let is_last = o.is_last(page.len(), refs.len());
-    reply::list(render::agile_page(
-        o.max,
-        o.start,
-        Some(refs.len()),
-        is_last,
-        page,
-    ))
+    agile_page(o, &refs, Some(refs.len()))
 }
 
 async fn sprint(State(st): State<AppState>, Path(id): Path<String>) -> Response {
