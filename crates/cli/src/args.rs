@@ -29,6 +29,9 @@ pub enum Command {
     /// Receive the provider's webhooks and write each change, fetched again, as NDJSON on stdout.
     #[command(subcommand)]
     Listen(ListenTarget),
+    /// Read the catalog a `sync --store` keeps.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Run the simulator of both APIs until Ctrl-C.
     Sim(SimArgs),
     /// Start the simulator in-process and sync every kind of both providers from it.
@@ -50,6 +53,8 @@ pub enum SyncTarget {
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
         tuning: Tuning,
     },
     /// Sync Octopus Deploy (every space).
@@ -64,6 +69,8 @@ pub enum SyncTarget {
         max_items: u64,
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -138,6 +145,51 @@ pub struct ListenArgs {
     /// The largest delivery body accepted, in bytes; larger ones get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_body: usize,
+    /// Also apply every change to this catalog (a file path, sqlite:PATH or postgres://…).
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
+}
+
+/// Where a sync keeps its catalog, and how it treats it.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Keep a catalog in this store instead of printing NDJSON: a file path or
+    /// sqlite:PATH (SQLite, created if missing), or postgres://… . Later runs are
+    /// incremental, deletions are swept, an interrupted run resumes.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
+    /// With --store: a full sync and deletion sweep of every kind, whatever its bookmark.
+    #[arg(long, requires = "store")]
+    pub full: bool,
+    /// With --store: print one NDJSON line per actual change (upsert or delete) on stdout.
+    #[arg(long, requires = "store")]
+    pub changes: bool,
+    /// With --store: a sweep that would delete more than this fraction of a kind's live
+    /// items deletes nothing of that kind (with a warning).
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = parse_fraction)]
+    pub max_delete_fraction: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Print the live catalog as NDJSON, `{"kind":K,"item":{…}}` (the lines a sync prints).
+    Export {
+        /// The store (a file path, sqlite:PATH or postgres://…).
+        #[arg(long, value_name = "STORE")]
+        store: String,
+        /// Only this provider's items.
+        #[arg(long, value_name = "PROVIDER", value_parser = ["jira", "octopus"])]
+        provider: Option<String>,
+        /// Only these kinds, repeatable (default: all).
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+    },
+    /// Print the counts per provider and kind, and the last run of each.
+    Stats {
+        /// The store (a file path, sqlite:PATH or postgres://…).
+        #[arg(long, value_name = "STORE")]
+        store: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +293,13 @@ pub struct DemoArgs {
     /// Also write the synced NDJSON here.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("`{s}` is not a fraction between 0 and 1")),
+    }
 }
 
 fn parse_jira_kind(s: &str) -> Result<JiraKind, String> {

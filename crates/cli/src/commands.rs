@@ -9,6 +9,7 @@ use ocean_octopus::{OctopusKind, SubscriptionOptions};
 use ocean_sim::{SimConfig, Simulator};
 
 use crate::args::{DemoArgs, ListenTarget, SimArgs, SyncTarget, WebhookTarget};
+use crate::catalog;
 use crate::clients::{self, OCTOPUS_SECRET_HEADER};
 use crate::report::{Progress, write_summary};
 use crate::sync::{self, Job, Sink};
@@ -59,6 +60,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             kinds,
             jql,
             output,
+            store,
             tuning,
         } => {
             let client = clients::jira(credentials, &tuning)?;
@@ -66,6 +68,11 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
                 jql,
                 ..SyncOptions::default()
             };
+            if let Some(spec) = &store.store {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                let provider = ocean_jira::JiraProvider::new(client, options);
+                return catalog::sync(&provider, &names, spec, &store).await;
+            }
             (
                 client.core().clone(),
                 jira_jobs(&client, &kinds, &options),
@@ -77,10 +84,16 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             kinds,
             max_items,
             output,
+            store,
             tuning,
         } => {
             let cap = (max_items > 0).then_some(max_items);
             let client = clients::octopus(credentials, &tuning, cap)?;
+            if let Some(spec) = &store.store {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                let provider = ocean_octopus::OctopusProvider::new(client);
+                return catalog::sync(&provider, &names, spec, &store).await;
+            }
             (client.core().clone(), octopus_jobs(&client, &kinds), output)
         }
     };

@@ -3,6 +3,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod catalog;
 mod clients;
 mod commands;
 mod listen;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             Command::Sync(target) => commands::sync(target, &progress).await,
             Command::Webhooks(target) => commands::webhooks(target).await,
             Command::Listen(target) => commands::listen(target).await,
+            Command::Catalog(command) => catalog::command(command).await,
             Command::Sim(args) => commands::sim(args).await,
             Command::Demo(args) => commands::demo(args, &progress).await,
         }

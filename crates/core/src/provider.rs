@@ -1,0 +1,97 @@
+//! The contract between a provider crate and what drives it (a sync engine, a CLI, a
+//! service): its kinds, a full stream per kind, changes since a bookmark, an id-only
+//! census, and one item fetched again. Kinds are named by `&str`, so one engine drives
+//! any provider through `dyn Provider`.
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+
+use crate::{Client, Record, Result};
+
+/// What a driver needs to know about one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The kind's name, e.g. `"issue"`.
+    pub name: &'static str,
+    /// The item field holding its identity (`"key"`, `"accountId"`, `"Id"`).
+    pub id_field: &'static str,
+    /// The kind its items are fetched under, if any.
+    pub parent: Option<&'static str>,
+    /// Whether [`Provider::changes_since`] serves this kind.
+    pub incremental: bool,
+    /// Whether [`Provider::census`] serves this kind.
+    pub census: bool,
+}
+
+/// One change reported by [`Provider::changes_since`].
+#[derive(Debug)]
+pub enum ItemChange {
+    /// The item as it is now (created or changed since the bookmark).
+    Upsert(Record),
+    /// The item with this id was deleted.
+    Delete(String),
+}
+
+/// A source of kinds: what a sync engine needs of a provider crate.
+///
+/// ```
+/// fn describe(provider: &dyn ocean_core::Provider) -> String {
+///     let kinds: Vec<_> = provider.kinds().iter().map(|k| k.name).collect();
+///     format!("{} at {}: {}", provider.name(), provider.tenant(), kinds.join(", "))
+/// }
+/// ```
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's name, e.g. `"jira"`.
+    fn name(&self) -> &'static str;
+
+    /// The tenant: the base URL items come from. Two tenants' data never mix.
+    fn tenant(&self) -> String;
+
+    /// The client every request goes through (its [`Stats`](crate::Stats) count them).
+    fn client(&self) -> &Client;
+
+    /// Every kind, parents before their children.
+    fn kinds(&self) -> &'static [KindInfo];
+
+    /// The kind named `name` (ASCII case ignored).
+    fn kind(&self, name: &str) -> Option<&'static KindInfo> {
+        self.kinds()
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Every item of `kind`. `resume` is a checkpoint [`Provider::checkpoint`] gave for
+    /// an item of an interrupted full stream: the stream then starts at (or shortly
+    /// before) that item instead of at the beginning.
+    fn full(&self, kind: &str, resume: Option<&str>) -> BoxStream<'static, Result<Record>>;
+
+    /// Whether a full stream of `kind` lists every item (no cap, no sampling), so that
+    /// stored items it did not list can be swept as deleted.
+    fn complete(&self, kind: &str) -> bool {
+        let _ = kind;
+        true
+    }
+
+    /// A checkpoint to resume a full stream of `kind` after `record`, when the kind's
+    /// full stream can resume at all.
+    fn checkpoint(&self, kind: &str, record: &Record) -> Option<String> {
+        let _ = (kind, record);
+        None
+    }
+
+    /// The items of `kind` changed (or deleted) since `since` (epoch milliseconds, the
+    /// client's clock when the last successful run began); `None` when the kind has no
+    /// change filter. The provider widens the window by whatever overlap its API needs.
+    fn changes_since(
+        &self,
+        kind: &str,
+        since: i64,
+    ) -> Option<BoxStream<'static, Result<ItemChange>>>;
+
+    /// The id of every live item of `kind`, cheaply (ids only); `None` when the API
+    /// cannot list ids alone.
+    fn census(&self, kind: &str) -> Option<BoxStream<'static, Result<String>>>;
+
+    /// One item of `kind` fetched again; `Ok(None)` when it is gone (or out of scope).
+    fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>>;
+}

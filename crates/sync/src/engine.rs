@@ -1,0 +1,449 @@
+//! One run of the engine over one scope: plan each kind, stream it into the store in
+//! checkpointed batches, sweep what the source no longer has, report.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use ocean_core::{ItemChange, KindInfo, Provider, Record, raw_field};
+use ocean_store::{Applied, ItemAction, ItemWrite, KindResult, RunId, Scope, Store, Sweep};
+
+use crate::feed::{Feed, FeedLine};
+
+/// How a run treats its kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Full stream and sweep for every kind, whatever its bookmark.
+    pub full: bool,
+    /// A sweep that would tombstone more than this fraction of a kind's live items
+    /// tombstones nothing (default 0.5).
+    pub max_delete_fraction: f64,
+    /// Items per transaction (default 500).
+    pub batch_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            full: false,
+            max_delete_fraction: 0.5,
+            batch_size: 500,
+        }
+    }
+}
+
+/// What a kind's run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything listed, then swept.
+    Full,
+    /// Changes since the bookmark (and a census where the kind has one).
+    Incremental,
+    /// Finished earlier in the resumed run: nothing done now.
+    AlreadyDone,
+}
+
+/// One kind's part of a run.
+#[derive(Debug, Clone)]
+pub struct KindReport {
+    /// The kind.
+    pub kind: &'static str,
+    /// How it was synced.
+    pub mode: Mode,
+    /// Items created.
+    pub created: u64,
+    /// Items whose content changed.
+    pub updated: u64,
+    /// Items tombstoned.
+    pub deleted: u64,
+    /// Items seen unchanged.
+    pub unchanged: u64,
+    /// HTTP requests made for this kind.
+    pub requests: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// `Some((would_delete, live))` when the sweep was refused by the threshold.
+    pub threshold: Option<(u64, u64)>,
+    /// The error that ended the kind, if it failed (its items were left untouched).
+    pub error: Option<String>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The run's id in the store.
+    pub run: RunId,
+    /// Whether an interrupted run was resumed.
+    pub resumed: bool,
+    /// One report per kind, in the order synced.
+    pub kinds: Vec<KindReport>,
+}
+
+impl RunReport {
+    /// The kinds that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &KindReport> {
+        self.kinds.iter().filter(|k| k.error.is_some())
+    }
+}
+
+/// What stops a whole run (a kind's own failure does not: see [`KindReport::error`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] ocean_store::Error),
+    /// The change feed could not be written.
+    #[error("writing the change feed: {0}")]
+    Feed(#[from] std::io::Error),
+}
+
+/// A kind's failure: the source's (the kind fails, the run goes on) or the run's.
+enum KindError {
+    Source(String),
+    Run(Error),
+}
+
+impl From<ocean_store::Error> for KindError {
+    fn from(e: ocean_store::Error) -> Self {
+        Self::Run(e.into())
+    }
+}
+
+impl From<std::io::Error> for KindError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Run(e.into())
+    }
+}
+
+impl From<ocean_core::Error> for KindError {
+    fn from(e: ocean_core::Error) -> Self {
+        Self::Source(e.to_string())
+    }
+}
+
+/// Syncs `kinds` of `provider` into `store`, one kind after another, sending every
+/// actual change to `feed`.
+///
+/// Fails only when the store or the feed fails; a kind whose source fails is reported
+/// in its [`KindReport::error`] and the run goes on.
+pub async fn sync(
+    provider: &dyn Provider,
+    store: &dyn Store,
+    kinds: &[&'static KindInfo],
+    settings: &Settings,
+    feed: &mut dyn Feed,
+) -> Result<RunReport, Error> {
+    let scope = Scope {
+        provider: provider.name().to_owned(),
+        tenant: provider.tenant(),
+    };
+    let _lock = store.lock(&scope).await?;
+    let run = store.begin_run(&scope, now_millis()).await?;
+    let mut reports = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let mut job = KindJob {
+            provider,
+            store,
+            scope: &scope,
+            run: run.id,
+            kind,
+            settings,
+            feed: &mut *feed,
+            report: KindReport {
+                kind: kind.name,
+                mode: Mode::Full,
+                created: 0,
+                updated: 0,
+                deleted: 0,
+                unchanged: 0,
+                requests: 0,
+                elapsed: Duration::ZERO,
+                threshold: None,
+                error: None,
+            },
+        };
+        let before = provider.client().stats();
+        let started = Instant::now();
+        let outcome = job.run().await;
+        let mut report = job.report;
+        report.requests = (provider.client().stats() - before).requests;
+        report.elapsed = started.elapsed();
+        match outcome {
+            Ok(()) => {}
+            Err(KindError::Run(e)) => return Err(e),
+            Err(KindError::Source(message)) => report.error = Some(message),
+        }
+        if report.mode != Mode::AlreadyDone {
+            let result = KindResult {
+                created: report.created,
+                updated: report.updated,
+                deleted: report.deleted,
+                unchanged: report.unchanged,
+                requests: report.requests,
+                elapsed_ms: u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+                error: report.error.clone(),
+                bookmark: Some(run.started_at),
+            };
+            store
+                .finish_kind(&scope, run.id, kind.name, &result)
+                .await?;
+        }
+        reports.push(report);
+    }
+    store.finish_run(&scope, run.id).await?;
+    Ok(RunReport {
+        run: run.id,
+        resumed: run.resumed,
+        kinds: reports,
+    })
+}
+
+/// One kind's part of a run.
+struct KindJob<'a> {
+    provider: &'a dyn Provider,
+    store: &'a dyn Store,
+    scope: &'a Scope,
+    run: RunId,
+    kind: &'static KindInfo,
+    settings: &'a Settings,
+    feed: &'a mut dyn Feed,
+    report: KindReport,
+}
+
+impl KindJob<'_> {
+    async fn run(&mut self) -> Result<(), KindError> {
+        let state = self.store.kind_state(self.scope, self.kind.name).await?;
+        if state.done_in_run {
+            self.report.mode = Mode::AlreadyDone;
+            return Ok(());
+        }
+        let incremental = match state.bookmark {
+            Some(bookmark) if !self.settings.full && self.kind.incremental => {
+                self.provider.changes_since(self.kind.name, bookmark)
+            }
+            _ => None,
+        };
+        match incremental {
+            Some(changes) => {
+                self.report.mode = Mode::Incremental;
+                self.apply_changes(changes).await?;
+                if self.kind.census {
+                    self.census().await?;
+                    self.sweep().await?;
+                }
+            }
+            None => {
+                self.report.mode = Mode::Full;
+                let records = self
+                    .provider
+                    .full(self.kind.name, state.checkpoint.as_deref());
+                self.apply_records(records).await?;
+                if self.provider.complete(self.kind.name) {
+                    self.sweep().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a full stream in batches, each with the checkpoint after its last item.
+    async fn apply_records(
+        &mut self,
+        mut records: BoxStream<'static, ocean_core::Result<Record>>,
+    ) -> Result<(), KindError> {
+        let mut batch = Vec::with_capacity(self.settings.batch_size);
+        let mut last = None;
+        loop {
+            let next = records.try_next().await?;
+            let end = next.is_none();
+            if let Some(record) = next {
+                batch.push(self.item(&record)?);
+                last = Some(record);
+            }
+            if batch.len() >= self.settings.batch_size || (end && !batch.is_empty()) {
+                let checkpoint = last
+                    .as_ref()
+                    .and_then(|r| self.provider.checkpoint(self.kind.name, r));
+                self.write(&batch, &[], checkpoint.as_deref()).await?;
+                batch.clear();
+            }
+            if end {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes changes and deletions in batches.
+    async fn apply_changes(
+        &mut self,
+        mut changes: BoxStream<'static, ocean_core::Result<ItemChange>>,
+    ) -> Result<(), KindError> {
+        let mut items = Vec::with_capacity(self.settings.batch_size);
+        let mut deletes = Vec::new();
+        loop {
+            let next = changes.try_next().await?;
+            let end = next.is_none();
+            match next {
+                Some(ItemChange::Upsert(record)) => items.push(self.item(&record)?),
+                Some(ItemChange::Delete(id)) => deletes.push(id),
+                None => {}
+            }
+            let full = items.len() + deletes.len() >= self.settings.batch_size;
+            if full || (end && !(items.is_empty() && deletes.is_empty())) {
+                self.write(&items, &deletes, None).await?;
+                items.clear();
+                deletes.clear();
+            }
+            if end {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Marks every id of the census seen; fetches the ones the store lacks.
+    async fn census(&mut self) -> Result<(), KindError> {
+        let Some(ids) = self.provider.census(self.kind.name) else {
+            return Ok(());
+        };
+        let mut chunks = ids.try_chunks(CENSUS_BATCH);
+        let mut missing = Vec::new();
+        while let Some(chunk) = chunks.try_next().await.map_err(|e| e.1)? {
+            let unknown = self
+                .store
+                .touch(self.scope, self.run, self.kind.name, &chunk)
+                .await?;
+            missing.extend(unknown);
+        }
+        // Items in scope the catalog lacks (the JQL changed, or a change was missed):
+        // fetched one by one, as there are few.
+        let mut batch = Vec::new();
+        for id in missing {
+            if let Some(record) = self.provider.fetch_one(self.kind.name, &id).await? {
+                batch.push(self.item(&record)?);
+            }
+        }
+        if !batch.is_empty() {
+            self.write(&batch, &[], None).await?;
+        }
+        Ok(())
+    }
+
+    /// Tombstones what the run did not see, within the threshold.
+    async fn sweep(&mut self) -> Result<(), KindError> {
+        let swept = self
+            .store
+            .sweep(
+                self.scope,
+                self.run,
+                self.kind.name,
+                self.settings.max_delete_fraction,
+            )
+            .await?;
+        match swept {
+            Sweep::Deleted(ids) => {
+                self.report.deleted += ids.len() as u64;
+                for id in &ids {
+                    self.feed.change(FeedLine::Delete {
+                        kind: self.kind.name,
+                        id,
+                    })?;
+                }
+            }
+            Sweep::Refused { would_delete, live } => {
+                self.report.threshold = Some((would_delete, live));
+            }
+        }
+        Ok(())
+    }
+
+    /// One transaction: items, deletions, checkpoint; then the feed and the counts.
+    async fn write(
+        &mut self,
+        items: &[ItemWrite],
+        deletes: &[String],
+        checkpoint: Option<&str>,
+    ) -> Result<(), KindError> {
+        let Applied { actions, deleted } = self
+            .store
+            .apply(
+                self.scope,
+                Some(self.run),
+                self.kind.name,
+                items,
+                deletes,
+                checkpoint,
+            )
+            .await?;
+        for (item, action) in items.iter().zip(actions) {
+            match action {
+                ItemAction::Created => self.report.created += 1,
+                ItemAction::Updated => self.report.updated += 1,
+                ItemAction::Unchanged => {
+                    self.report.unchanged += 1;
+                    continue;
+                }
+            }
+            self.feed.change(FeedLine::Upsert {
+                kind: self.kind.name,
+                id: &item.id,
+                parent: item.parent.as_ref().map(|(f, p)| (f.as_str(), p.as_str())),
+                json: &item.json,
+            })?;
+        }
+        self.report.deleted += deleted.len() as u64;
+        for id in &deleted {
+            self.feed.change(FeedLine::Delete {
+                kind: self.kind.name,
+                id,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The record as the store keeps it; an item without its id field fails the kind.
+    fn item(&self, record: &Record) -> Result<ItemWrite, KindError> {
+        let field = self.kind.id_field;
+        let id = match raw_field(&record.item, field) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                return Err(KindError::Source(format!(
+                    "a {} item has no `{field}`: {}",
+                    self.kind.name,
+                    snippet(record.item.get())
+                )));
+            }
+            Err(e) => {
+                return Err(KindError::Source(format!(
+                    "a {} item's `{field}`: {e}",
+                    self.kind.name
+                )));
+            }
+        };
+        Ok(ItemWrite {
+            id,
+            parent: record
+                .parent
+                .as_ref()
+                .map(|p| (p.field.to_owned(), p.id.clone())),
+            json: record.item.get().to_owned(),
+        })
+    }
+}
+
+/// Ids per census transaction.
+const CENSUS_BATCH: usize = 5000;
+
+/// The start of a JSON text, for an error message.
+fn snippet(json: &str) -> &str {
+    let mut end = json.len().min(200);
+    while !json.is_char_boundary(end) {
+        end -= 1;
+    }
+    &json[..end]
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
