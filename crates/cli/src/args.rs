@@ -290,9 +290,13 @@ pub struct DemoArgs {
     /// Scale of the simulated data.
     #[arg(long, default_value_t = 500)]
     pub items: usize,
-    /// Also write the synced NDJSON here.
+    /// Also export the final catalog as NDJSON here.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// The catalog (a file path, sqlite:PATH or postgres://…; default: a fresh
+    /// ocean-demo.db in the temporary directory).
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -144,7 +144,7 @@ async fn export(store: &dyn Store, filter: ExportFilter) -> Result<(), Failure> 
 }
 
 /// `{"kind":K,["<parent field>":P,]"item":{…}}`: the line `ocean sync` prints.
-fn write_export_line(out: &mut impl Write, item: &CatalogItem) -> io::Result<()> {
+pub fn write_export_line(out: &mut impl Write, item: &CatalogItem) -> io::Result<()> {
     out.write_all(b"{\"kind\":")?;
     serde_json::to_writer(&mut *out, &item.kind)?;
     if let Some((field, id)) = &item.parent {

@@ -8,7 +8,7 @@ use ocean_jira::{JiraKind, SyncOptions, WebhookOptions};
 use ocean_octopus::{OctopusKind, SubscriptionOptions};
 use ocean_sim::{SimConfig, Simulator};
 
-use crate::args::{DemoArgs, ListenTarget, SimArgs, SyncTarget, WebhookTarget};
+use crate::args::{ListenTarget, SimArgs, SyncTarget, WebhookTarget};
 use crate::catalog;
 use crate::clients::{self, OCTOPUS_SECRET_HEADER};
 use crate::report::{Progress, write_summary};
@@ -194,77 +194,6 @@ pub async fn sim(args: SimArgs) -> Result<(), Failure> {
     out.flush()?;
     drop(out);
     tokio::signal::ctrl_c().await?;
-    sim.shutdown().await;
-    Ok(())
-}
-
-/// `ocean demo`: the simulator in-process, every kind of both providers synced from it.
-pub async fn demo(args: DemoArgs, progress: &Progress) -> Result<(), Failure> {
-    let config = SimConfig {
-        items: args.items,
-        latency: Duration::from_millis(5),
-        fail_rate: 0.02,
-        ..SimConfig::default()
-    };
-    let sim = Simulator::start(config).await?;
-    sim.faults().set_fractional_retry_after(true);
-    // A limit the client's 10 concurrent requests will hit now and then, so retries show.
-    sim.faults().set_rate_limit(Some(200.0));
-    progress.bars().println(format!(
-        "simulator on {} ({} Jira issues, {} Octopus deployments); syncing every kind…",
-        sim.url(),
-        sim.dataset().jira_len("issue"),
-        sim.dataset().octopus_len("deployment"),
-    ))?;
-    let quick = ocean_core::RetryPolicy::default()
-        .max_retries(8)
-        .base_delay(Duration::from_millis(50));
-    let jira = ocean_jira::JiraClient::builder(&sim.jira_url())
-        .basic(ocean_sim::JIRA_EMAIL, ocean_sim::JIRA_TOKEN)
-        .retry(quick.clone())
-        .build()?;
-    let octopus = ocean_octopus::OctopusClient::builder(&sim.octopus_url())
-        .api_key(ocean_sim::OCTOPUS_API_KEY)
-        .retry(quick)
-        .build()?;
-    let mut sink = match &args.file {
-        Some(path) => Sink::open(Some(path))?,
-        None => Sink::discard(),
-    };
-    let mut reports = sync::run(
-        jira.core(),
-        jira_jobs(&jira, &[], &SyncOptions::default()),
-        &mut sink,
-        progress,
-    )
-    .await
-    .map_err(|f| f.error)?;
-    reports.extend(
-        sync::run(
-            octopus.core(),
-            octopus_jobs(&octopus, &[]),
-            &mut sink,
-            progress,
-        )
-        .await
-        .map_err(|f| f.error)?,
-    );
-    sink.flush()?;
-    let stats = sim.stats();
-    progress.bars().suspend(|| -> std::io::Result<()> {
-        let mut err = std::io::stderr().lock();
-        writeln!(err)?;
-        write_summary(&mut err, &reports)?;
-        writeln!(
-            err,
-            "\nthe simulator answered {} requests: {} rate limited (429), {} unavailable (503) — all retried",
-            stats.requests, stats.rate_limited, stats.unavailable
-        )?;
-        if let Some(path) = &args.file {
-            writeln!(err, "NDJSON written to {}", path.display())?;
-        }
-        Ok(())
-    })?;
     sim.shutdown().await;
     Ok(())
 }

@@ -2,18 +2,20 @@
 
 use std::sync::Arc;
 
-use ocean_jira::{JiraWebhooks, SyncOptions};
-use ocean_listen::{ListenOptions, NdjsonSink, WEBHOOK_PATH, WebhookSource};
-use ocean_octopus::OctopusWebhooks;
+use ocean_core::Provider;
+use ocean_jira::{JiraProvider, JiraWebhooks, SyncOptions};
+use ocean_listen::{ChangeSink, ListenOptions, NdjsonSink, WEBHOOK_PATH, WebhookSource};
+use ocean_octopus::{OctopusProvider, OctopusWebhooks};
 use tokio::net::TcpListener;
 
 use crate::args::{ListenArgs, ListenTarget};
 use crate::clients::{self, OCTOPUS_SECRET_HEADER};
 use crate::commands::Failure;
+use crate::listen_store::StoreSink;
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the queued deliveries.
 pub async fn run(target: ListenTarget) -> Result<(), Failure> {
-    let (source, server) = source(target)?;
+    let (source, server, provider) = source(target)?;
     let options = ListenOptions::default()
         .queue_capacity(server.queue)
         .body_limit(server.max_body);
@@ -23,13 +25,26 @@ pub async fn run(target: ListenTarget) -> Result<(), Failure> {
     let addr = listener.local_addr()?;
     // Printed, not logged: scripts and tests read the port from it at any verbosity.
     eprintln!("listening on http://{addr} (POST {WEBHOOK_PATH})");
-    let sink = Arc::new(NdjsonSink::new(std::io::stdout()));
+    let sink: Arc<dyn ChangeSink> = match &server.store {
+        Some(spec) => {
+            let store: Arc<dyn ocean_store::Store> = ocean_store::open(spec).await?.into();
+            let scope = ocean_store::Scope {
+                provider: provider.name().to_owned(),
+                tenant: provider.tenant(),
+            };
+            Arc::new(StoreSink::new(store, scope, provider.kinds()))
+        }
+        None => Arc::new(NdjsonSink::new(std::io::stdout())),
+    };
     ocean_listen::serve(listener, source, sink, options, shutdown()).await?;
     Ok(())
 }
 
 /// The provider's webhook source, with the secret if one was given.
-fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), Failure> {
+#[allow(clippy::type_complexity)]
+fn source(
+    target: ListenTarget,
+) -> Result<(Arc<dyn WebhookSource>, ListenArgs, Box<dyn Provider>), Failure> {
     Ok(match target {
         ListenTarget::Jira {
             server,
@@ -42,11 +57,12 @@ fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), 
                 jql,
                 ..SyncOptions::default()
             };
+            let provider = Box::new(JiraProvider::new(client.clone(), options.clone()));
             let mut source = JiraWebhooks::new(client).sync_options(options);
             if let Some(secret) = &server.secret {
                 source = source.secret(secret.as_str());
             }
-            (Arc::new(source), server)
+            (Arc::new(source), server, provider)
         }
         ListenTarget::Octopus {
             server,
@@ -54,11 +70,12 @@ fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), 
             tuning,
         } => {
             let client = clients::octopus(credentials, &tuning, None)?;
+            let provider = Box::new(OctopusProvider::new(client.clone()));
             let mut source = OctopusWebhooks::new(client);
             if let Some(secret) = &server.secret {
                 source = source.header(OCTOPUS_SECRET_HEADER, secret.as_str());
             }
-            (Arc::new(source), server)
+            (Arc::new(source), server, provider)
         }
     })
 }

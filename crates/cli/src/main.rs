@@ -6,7 +6,9 @@ mod args;
 mod catalog;
 mod clients;
 mod commands;
+mod demo;
 mod listen;
+mod listen_store;
 mod report;
 mod sync;
 
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
             Command::Listen(target) => commands::listen(target).await,
             Command::Catalog(command) => catalog::command(command).await,
             Command::Sim(args) => commands::sim(args).await,
-            Command::Demo(args) => commands::demo(args, &progress).await,
+            Command::Demo(args) => demo::run(args, &progress).await,
         }
     });
     match outcome {

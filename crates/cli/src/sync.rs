@@ -28,13 +28,6 @@ impl Sink {
         })
     }
 
-    /// Discards everything.
-    pub fn discard() -> Self {
-        Self {
-            out: BufWriter::new(Box::new(io::sink())),
-        }
-    }
-
     fn write(&mut self, record: &Record) -> io::Result<()> {
         record.write_ndjson(&mut self.out)
     }

@@ -40,12 +40,12 @@ static KINDS: [KindInfo; JiraKind::ALL.len()] = {
 };
 
 impl JiraKind {
-    /// The item field that identifies an item of this kind: `"key"` for issues (what
-    /// webhooks, the census and worklogs' parents name), `"accountId"` for users, `"id"`
-    /// otherwise.
+    /// The item field that identifies an item of this kind: `"key"` for issues and
+    /// projects (what webhooks, the census and children's parent fields name),
+    /// `"accountId"` for users, `"id"` otherwise.
     pub const fn id_field(self) -> &'static str {
         match self {
-            Self::Issue => "key",
+            Self::Issue | Self::Project => "key",
             Self::User => "accountId",
             _ => "id",
         }
