@@ -50,6 +50,10 @@ pub enum SyncTarget {
         /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
         #[arg(long)]
         jql: Option<String>,
+        /// How issues are read: `census` (ids first, then parallel bulk fetches of 100) or
+        /// `cursor` (the search's pages one after another).
+        #[arg(long, value_name = "STRATEGY", default_value = "census")]
+        issue_strategy: ocean_jira::IssueStrategy,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]

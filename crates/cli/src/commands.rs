@@ -59,6 +59,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             credentials,
             kinds,
             jql,
+            issue_strategy,
             output,
             store,
             tuning,
@@ -66,6 +67,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             let client = clients::jira(credentials, &tuning)?;
             let options = SyncOptions {
                 jql,
+                issue_strategy,
                 ..SyncOptions::default()
             };
             if let Some(spec) = &store.store {

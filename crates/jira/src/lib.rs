@@ -53,6 +53,7 @@
 //! Data Center PATs work for webhooks and the agile API. Atlassian Teams are not synced.
 #![warn(missing_docs)]
 
+mod bulk;
 mod classify;
 mod client;
 pub mod events;
@@ -63,6 +64,7 @@ mod sync;
 mod webhook_source;
 mod webhooks;
 
+pub use bulk::{BULK_FETCH_MAX, CENSUS_PAGE, IssueStrategy};
 pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
 pub use events::verify_signature;

@@ -297,22 +297,10 @@ impl Provider for JiraProvider {
         if parse(kind)? != JiraKind::Issue {
             return None;
         }
-        let jql = strip_order_by(self.options.effective_jql()).to_owned();
-        let keys = self
-            .client
-            .issues(&jql)
-            .raw()
-            .body("fields", ["key"])
-            .page_size(CENSUS_PAGE)
-            .stream()
-            .and_then(|issue| async move {
-                raw_field(&issue, "key")
-                    .map_err(|e| ocean_core::Error::Config(format!("an issue of the census: {e}")))?
-                    .ok_or_else(|| {
-                        ocean_core::Error::Config("an issue of the census has no `key`".into())
-                    })
-            });
-        Some(keys.boxed())
+        Some(
+            self.client
+                .issue_keys(strip_order_by(self.options.effective_jql())),
+        )
     }
 
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>> {
@@ -331,9 +319,6 @@ impl Provider for JiraProvider {
         .boxed()
     }
 }
-
-/// Issues per census page: Jira serves up to 5000 a page when only ids or keys are asked for.
-const CENSUS_PAGE: u32 = 5000;
 
 fn parse(kind: &str) -> Option<JiraKind> {
     kind.parse().ok()

@@ -8,7 +8,7 @@ use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, 
 use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
 use crate::client::DEFAULT_PROJECT_EXPAND;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
-use crate::{JiraClient, JiraKind};
+use crate::{IssueStrategy, JiraClient, JiraKind};
 
 /// The JQL of the issue sync when none is given (Ocean's default): open issues, and
 /// issues created or updated in the last week.
@@ -57,6 +57,9 @@ pub struct SyncOptions {
     pub worklogs_started_before: Option<i64>,
     /// Stop each issue stream after this many issues, with a warning (default: no cap).
     pub max_issues: Option<u64>,
+    /// How issues are read: an id census then parallel bulk fetches (the default), or
+    /// the search cursor.
+    pub issue_strategy: IssueStrategy,
 }
 
 impl Default for SyncOptions {
@@ -73,6 +76,7 @@ impl Default for SyncOptions {
             worklogs_started_after: None,
             worklogs_started_before: None,
             max_issues: None,
+            issue_strategy: IssueStrategy::default(),
         }
     }
 }
@@ -206,14 +210,31 @@ impl JiraClient {
         with_expand: bool,
     ) -> BoxStream<'static, Result<RawItem>> {
         let jql = options.effective_jql().to_owned();
-        let mut list = self.raw::<Issue>().body("jql", &jql).body("fields", fields);
-        if let (true, Some(expand)) = (with_expand, &options.expand) {
-            list = list.body("expand", expand);
-        }
-        if options.max_issues.is_some() {
-            list = list.max_items(options.max_issues);
-        }
-        end_quietly(list.stream(), move |e| {
+        let expand = options.expand.as_deref().filter(|_| with_expand);
+        let issues = match options.issue_strategy {
+            // A census is only worth it when the issues carry more than their key.
+            IssueStrategy::Census if fields.iter().any(|f| f != "key" && f != "id") => {
+                let keys = self.issue_keys(&jql);
+                let keys = match options.max_issues {
+                    Some(max) => keys
+                        .take(usize::try_from(max).unwrap_or(usize::MAX))
+                        .boxed(),
+                    None => keys,
+                };
+                self.bulk_issues(keys, fields, expand)
+            }
+            _ => {
+                let mut list = self.raw::<Issue>().body("jql", &jql).body("fields", fields);
+                if let Some(expand) = expand {
+                    list = list.body("expand", expand);
+                }
+                if options.max_issues.is_some() {
+                    list = list.max_items(options.max_issues);
+                }
+                list.stream()
+            }
+        };
+        end_quietly(issues, move |e| {
             let skip = is_jql_scope_error(e);
             if skip {
                 tracing::warn!(
