@@ -270,9 +270,6 @@ pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
 /// How many items one export page holds.
 pub(crate) const EXPORT_BATCH: usize = 1000;
 
-/// The keyset position of an export page: the last (provider, kind, id, tenant) yielded.
-pub(crate) type ExportKey = (String, String, String, String);
-
 /// The content hash stored with an item: SHA-256 over its parent and JSON, first 16 bytes.
 pub(crate) fn content_hash(item: &ItemWrite) -> [u8; 16] {
     use sha2::{Digest, Sha256};
@@ -338,40 +335,91 @@ pub(crate) fn exceeds(would_delete: u64, live: u64, max_fraction: f64) -> bool {
     would_delete as f64 > max_fraction * live as f64
 }
 
-/// Streams export pages fetched by `fetch` (given the last key of the previous page)
-/// until a short page; at most one page is held at a time.
-pub(crate) fn paged<F, Fut>(fetch: F) -> BoxStream<'static, Result<CatalogItem>>
-where
-    F: FnMut(Option<ExportKey>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Vec<CatalogItem>>> + Send + 'static,
-{
+/// What an export reads from a backend: the (provider, kind) groups of the item key
+/// order, and pages of live items within one group.
+#[async_trait]
+pub(crate) trait ExportSource: Send + Sync + 'static {
+    /// The first (provider, kind) strictly after `after` (from the start when `None`).
+    async fn next_group(&self, after: Option<(String, String)>)
+    -> Result<Option<(String, String)>>;
+
+    /// Up to [`EXPORT_BATCH`] live items of a group ordered by (id, tenant), strictly
+    /// after `after`.
+    async fn page(
+        &self,
+        provider: &str,
+        kind: &str,
+        after: Option<(String, String)>,
+    ) -> Result<Vec<CatalogItem>>;
+}
+
+/// Streams the live items `filter` selects from `src`, ordered by provider, kind, id and
+/// tenant: group by group, page by page (keyset pagination, so each page is an index
+/// seek), holding at most one page.
+pub(crate) fn export_stream(
+    src: std::sync::Arc<dyn ExportSource>,
+    filter: ExportFilter,
+) -> BoxStream<'static, Result<CatalogItem>> {
     use futures::StreamExt;
-    struct Pager<F> {
-        fetch: F,
-        after: Option<ExportKey>,
+    struct Pager {
+        src: std::sync::Arc<dyn ExportSource>,
+        filter: ExportFilter,
+        /// The group being read and the last (id, tenant) yielded from it.
+        group: Option<((String, String), Option<(String, String)>)>,
+        /// The last group finished (or skipped).
+        last: Option<(String, String)>,
         done: bool,
     }
+    impl Pager {
+        async fn next_page(&mut self) -> Result<Option<Vec<CatalogItem>>> {
+            loop {
+                if self.done {
+                    return Ok(None);
+                }
+                let Some(((provider, kind), after)) = self.group.take() else {
+                    let from = match (self.last.take(), &self.filter.provider) {
+                        (None, Some(p)) => Some((p.clone(), String::new())),
+                        (last, _) => last,
+                    };
+                    match self.src.next_group(from).await? {
+                        None => self.done = true,
+                        Some((p, _)) if self.filter.provider.as_ref().is_some_and(|f| *f != p) => {
+                            self.done = true
+                        }
+                        Some(g)
+                            if !self.filter.kinds.is_empty()
+                                && !self.filter.kinds.contains(&g.1) =>
+                        {
+                            self.last = Some(g)
+                        }
+                        Some(g) => self.group = Some((g, None)),
+                    }
+                    continue;
+                };
+                let items = self.src.page(&provider, &kind, after).await?;
+                if items.len() < EXPORT_BATCH {
+                    self.last = Some((provider, kind));
+                } else if let Some(l) = items.last() {
+                    let after = Some((l.id.clone(), l.tenant.clone()));
+                    self.group = Some(((provider, kind), after));
+                }
+                if !items.is_empty() {
+                    return Ok(Some(items));
+                }
+            }
+        }
+    }
     let pager = Pager {
-        fetch,
-        after: None,
+        src,
+        filter,
+        group: None,
+        last: None,
         done: false,
     };
     futures::stream::unfold(pager, |mut p| async move {
-        if p.done {
-            return None;
-        }
-        match (p.fetch)(p.after.take()).await {
-            Ok(items) => {
-                p.done = items.len() < EXPORT_BATCH;
-                let last = items.last()?;
-                p.after = Some((
-                    last.provider.clone(),
-                    last.kind.clone(),
-                    last.id.clone(),
-                    last.tenant.clone(),
-                ));
-                Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p))
-            }
+        match p.next_page().await {
+            Ok(Some(items)) => Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p)),
+            Ok(None) => None,
             Err(e) => {
                 p.done = true;
                 Some((vec![Err(e)], p))
