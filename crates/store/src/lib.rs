@@ -335,6 +335,9 @@ pub(crate) fn exceeds(would_delete: u64, live: u64, max_fraction: f64) -> bool {
     would_delete as f64 > max_fraction * live as f64
 }
 
+/// Two strings: a (provider, kind) group or an (id, tenant) position within one.
+pub(crate) type Pair = (String, String);
+
 /// What an export reads from a backend: the (provider, kind) groups of the item key
 /// order, and pages of live items within one group.
 #[async_trait]
@@ -349,7 +352,7 @@ pub(crate) trait ExportSource: Send + Sync + 'static {
         &self,
         provider: &str,
         kind: &str,
-        after: Option<(String, String)>,
+        after: Option<Pair>,
     ) -> Result<Vec<CatalogItem>>;
 }
 
@@ -365,9 +368,9 @@ pub(crate) fn export_stream(
         src: std::sync::Arc<dyn ExportSource>,
         filter: ExportFilter,
         /// The group being read and the last (id, tenant) yielded from it.
-        group: Option<((String, String), Option<(String, String)>)>,
+        group: Option<(Pair, Option<Pair>)>,
         /// The last group finished (or skipped).
-        last: Option<(String, String)>,
+        last: Option<Pair>,
         done: bool,
     }
     impl Pager {
