@@ -356,8 +356,8 @@ impl Store for PgStore {
                 let tombstone: bool = row.get(2);
                 state.insert(row.get(0), (row.get(1), !tombstone));
             }
-            // The last write of each id that changed it (index into `items`).
-            let mut write: HashMap<&str, usize> = HashMap::new();
+            // The last write of each id that changed it (index into `items`, hash).
+            let mut write: HashMap<&str, (usize, [u8; 16])> = HashMap::new();
             let mut unchanged: Vec<&str> = Vec::new();
             for (n, item) in items.iter().enumerate() {
                 let hash = content_hash(item);
@@ -372,14 +372,15 @@ impl Store for PgStore {
                     }
                 } else {
                     state.insert(item.id.clone(), (hash.to_vec(), true));
-                    write.insert(&item.id, n);
+                    write.insert(&item.id, (n, hash));
                 }
                 applied.actions.push(action);
             }
             if !write.is_empty() {
-                let mut rows: Vec<usize> = write.into_values().collect();
-                rows.sort_unstable();
-                let rows: Vec<&ItemWrite> = rows.into_iter().map(|n| &items[n]).collect();
+                let mut rows: Vec<(usize, [u8; 16])> = write.into_values().collect();
+                rows.sort_unstable_by_key(|(n, _)| *n);
+                let hashes: Vec<&[u8]> = rows.iter().map(|(_, h)| h.as_slice()).collect();
+                let rows: Vec<&ItemWrite> = rows.iter().map(|(n, _)| &items[*n]).collect();
                 let ids: Vec<&str> = rows.iter().map(|i| i.id.as_str()).collect();
                 let pf: Vec<Option<&str>> = rows
                     .iter()
@@ -390,7 +391,6 @@ impl Store for PgStore {
                     .map(|i| i.parent.as_ref().map(|(_, v)| v.as_str()))
                     .collect();
                 let json: Vec<&str> = rows.iter().map(|i| i.json.as_str()).collect();
-                let hashes: Vec<Vec<u8>> = rows.iter().map(|i| content_hash(i).to_vec()).collect();
                 tx.execute(
                     &upsert,
                     &[p, &kind, t, &run, &ids, &pf, &pid, &json, &hashes],
