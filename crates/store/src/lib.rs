@@ -47,7 +47,7 @@ pub struct ItemWrite {
 pub enum ItemAction {
     /// Not stored before (or tombstoned): now live.
     Created,
-    /// Stored with other content (content hash differs).
+    /// Stored with other content (content hash of JSON and parent differs).
     Updated,
     /// Stored with the same content; only its last-seen run moved.
     Unchanged,
@@ -187,7 +187,9 @@ pub trait Store: Send + Sync {
     /// In one transaction: upserts `items` (comparing content hashes; every item's
     /// last-seen run becomes `run`), tombstones `deletes`, and stores `checkpoint` as
     /// the kind's checkpoint (`None` leaves it as it was). `run` is `None` for
-    /// changes that belong to no run (webhook deliveries).
+    /// changes that belong to no run (webhook deliveries): those leave last-seen runs as
+    /// they were. Items are written before deletes, so an id in both ends tombstoned; an
+    /// id repeated in `items` is compared with its earlier write in the same call.
     async fn apply(
         &self,
         scope: &Scope,
@@ -199,7 +201,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Applied>;
 
     /// Marks live items of `kind` with these ids as seen in `run` (an id-only census),
-    /// and returns the ids the store does not hold live (to fetch).
+    /// and returns the ids the store does not hold live (to fetch), in the order given.
     async fn touch(
         &self,
         scope: &Scope,
@@ -219,8 +221,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Sweep>;
 
     /// Records the kind's result in the run history; on success (`result.error` is
-    /// `None`) keeps `result.bookmark` and marks the kind done in the run. Clears the
-    /// kind's checkpoint either way.
+    /// `None`) keeps `result.bookmark` (a `None` bookmark leaves the kept one as it was)
+    /// and marks the kind done in the run. Clears the kind's checkpoint either way.
+    /// Fails with [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_kind(
         &self,
         scope: &Scope,
@@ -229,7 +232,8 @@ pub trait Store: Send + Sync {
         result: &KindResult,
     ) -> Result<()>;
 
-    /// Ends the run; the next [`Store::begin_run`] begins a new one.
+    /// Ends the run; the next [`Store::begin_run`] begins a new one. Fails with
+    /// [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()>;
 
     /// The live catalog, ordered by provider, kind and id (then tenant), streamed in

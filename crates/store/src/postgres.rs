@@ -107,30 +107,41 @@ async fn migrate_conn(client: &mut Client, store: &str) -> Result<()> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
             .await
             .map_err(&e)?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS ocean_schema_version (version BIGINT NOT NULL)",
-        )
-        .await
-        .map_err(&e)?;
-        let version: i64 = match tx
-            .query_opt("SELECT version FROM ocean_schema_version", &[])
+        // Read before creating anything, so that an up-to-date store needs no CREATE right.
+        let exists: bool = tx
+            .query_one(
+                "SELECT to_regclass('ocean_schema_version') IS NOT NULL",
+                &[],
+            )
             .await
             .map_err(&e)?
-        {
-            Some(row) => row.get(0),
-            None => {
-                tx.execute("INSERT INTO ocean_schema_version (version) VALUES (0)", &[])
-                    .await
-                    .map_err(&e)?;
-                0
-            }
+            .get(0);
+        let version: i64 = if exists {
+            let row = tx
+                .query_opt("SELECT max(version) FROM ocean_schema_version", &[])
+                .await
+                .map_err(&e)?;
+            row.and_then(|r| r.get::<_, Option<i64>>(0)).unwrap_or(0)
+        } else {
+            0
         };
         migrate::check(store, version)?;
         if version < target {
+            if !exists {
+                tx.batch_execute("CREATE TABLE ocean_schema_version (version BIGINT NOT NULL)")
+                    .await
+                    .map_err(&e)?;
+            }
             tx.batch_execute(sql).await.map_err(&e)?;
-            tx.execute("UPDATE ocean_schema_version SET version = $1", &[&target])
+            tx.execute("DELETE FROM ocean_schema_version", &[])
                 .await
                 .map_err(&e)?;
+            tx.execute(
+                "INSERT INTO ocean_schema_version (version) VALUES ($1)",
+                &[&target],
+            )
+            .await
+            .map_err(&e)?;
         }
         tx.commit().await.map_err(&e)?;
     }

@@ -131,7 +131,7 @@ fn open_conn(path: &Path, store: &str) -> Result<Connection> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;
-         PRAGMA wal_autocheckpoint = 4096; PRAGMA mmap_size = 268435456;",
+         PRAGMA wal_autocheckpoint = 4096;",
     )
     .map_err(e("configure"))?;
     conn.set_prepared_statement_cache_capacity(32);
