@@ -1,5 +1,5 @@
 //! Write throughput of a store: N items of ~2 KB in batches of 500, then the same items
-//! again (all unchanged), then a full export.
+//! again (all unchanged), then changed, then a full export and the stats.
 //!
 //! ```text
 //! cargo run --release -p ocean-store --example store_bench -- [STORE] [N]
@@ -83,5 +83,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "   export: {:>9.0} items/s ({count} items, {s:.2} s)",
         count as f64 / s
     );
+
+    let start = Instant::now();
+    let kinds = store.stats().await?.len();
+    println!("    stats: {:.2} s ({kinds} scope kinds)", start.elapsed().as_secs_f64());
     Ok(())
 }
