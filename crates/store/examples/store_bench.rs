@@ -86,6 +86,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let start = Instant::now();
     let kinds = store.stats().await?.len();
-    println!("    stats: {:.2} s ({kinds} scope kinds)", start.elapsed().as_secs_f64());
+    println!(
+        "    stats: {:.2} s ({kinds} scope kinds)",
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -257,10 +257,11 @@ impl crate::ExportSource for SqliteExport {
             let (id, tenant) = after.unwrap_or_default();
             let go = || -> rusqlite::Result<Vec<CatalogItem>> {
                 let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT id, tenant, parent_field, parent_id, json FROM items
-                     WHERE provider = ?1 AND kind = ?2 AND (id, tenant) > (?3, ?4)
-                       AND tombstone = 0
-                     ORDER BY id, tenant LIMIT {}",
+                    "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
+                     FROM items i JOIN item_json j ON j.item = i.item
+                     WHERE i.provider = ?1 AND i.kind = ?2 AND (i.id, i.tenant) > (?3, ?4)
+                       AND i.tombstone = 0
+                     ORDER BY i.id, i.tenant LIMIT {}",
                     crate::EXPORT_BATCH
                 ))?;
                 let rows = stmt.query_map(params![provider, kind, id, tenant], |r| {
@@ -305,21 +306,25 @@ fn apply_tx(
     {
         let (p, t) = (&scope.provider, &scope.tenant);
         let mut find = tx.prepare_cached(
-            "SELECT rowid, hash, tombstone FROM items
+            "SELECT item, hash, tombstone FROM items
              WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4",
         )?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, json, hash,
+            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, hash,
                                 first_seen_run, last_seen_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         )?;
+        let mut insert_json =
+            tx.prepare_cached("INSERT INTO item_json (item, json) VALUES (?1, ?2)")?;
         let mut rewrite = tx.prepare_cached(
-            "UPDATE items SET parent_field = ?2, parent_id = ?3, json = ?4, hash = ?5,
-                 first_seen_run = CASE WHEN tombstone THEN ?6 ELSE first_seen_run END,
-                 last_seen_run = COALESCE(?6, last_seen_run), tombstone = 0, deleted_run = NULL
-             WHERE rowid = ?1",
+            "UPDATE items SET parent_field = ?2, parent_id = ?3, hash = ?4,
+                 first_seen_run = CASE WHEN tombstone THEN ?5 ELSE first_seen_run END,
+                 last_seen_run = COALESCE(?5, last_seen_run), tombstone = 0, deleted_run = NULL
+             WHERE item = ?1",
         )?;
-        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE rowid = ?1")?;
+        let mut rewrite_json =
+            tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
+        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
         for item in items {
             let hash = content_hash(item);
             let (pf, pid) = match &item.parent {
@@ -333,20 +338,22 @@ fn apply_tx(
                 .optional()?;
             let action = match found {
                 None => {
-                    insert.execute(params![p, kind, item.id, t, pf, pid, item.json, hash, run])?;
+                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, run])?;
+                    insert_json.execute(params![tx.last_insert_rowid(), item.json])?;
                     ItemAction::Created
                 }
-                Some((rowid, old, tombstone)) if tombstone || old != hash => {
-                    rewrite.execute(params![rowid, pf, pid, item.json, hash, run])?;
+                Some((row, old, tombstone)) if tombstone || old != hash => {
+                    rewrite.execute(params![row, pf, pid, hash, run])?;
+                    rewrite_json.execute(params![row, item.json])?;
                     if tombstone {
                         ItemAction::Created
                     } else {
                         ItemAction::Updated
                     }
                 }
-                Some((rowid, _, _)) => {
+                Some((row, _, _)) => {
                     if let Some(run) = run {
-                        seen.execute(params![rowid, run])?;
+                        seen.execute(params![row, run])?;
                     }
                     ItemAction::Unchanged
                 }
