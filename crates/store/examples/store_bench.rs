@@ -1,5 +1,6 @@
 //! Write throughput of a store: N items of ~2 KB in batches of 500, then the same items
-//! again (all unchanged), then changed, then a full export and the stats.
+//! again (all unchanged), then changed; then an id-only census and sweep in a new run, a
+//! full export and the stats.
 //!
 //! ```text
 //! cargo run --release -p ocean-store --example store_bench -- [STORE] [N]
@@ -66,6 +67,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let s = start.elapsed().as_secs_f64();
         println!("{pass:>9}: {:>9.0} items/s ({s:.2} s)", n as f64 / s);
     }
+
+    // An id-only census in a new run, 1000 ids a call, then its sweep.
+    store.finish_run(&scope, run).await?;
+    let run = store.begin_run(&scope, 1).await?.id;
+    let start = Instant::now();
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    for chunk in ids.chunks(1000) {
+        store.touch(&scope, run, "issue", chunk).await?;
+    }
+    store.sweep(&scope, run, "issue", 0.5).await?;
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "   census: {:>9.0} ids/s ({s:.2} s, with the sweep)",
+        n as f64 / s
+    );
 
     let start = Instant::now();
     let filter = ExportFilter {
