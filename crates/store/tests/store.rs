@@ -27,6 +27,7 @@ on_both_backends!(
     export_is_ordered_filtered_and_paged,
     stats_counts_and_last_run,
     tenants_never_mix,
+    two_handles_write_at_once,
 );
 
 async fn describe_names_the_store(f: &Fixture) {
@@ -767,4 +768,25 @@ async fn postgres_failed_apply_writes_nothing() {
         .unwrap();
     assert_eq!(a.actions, [Created]);
     f.cleanup().await;
+}
+
+async fn two_handles_write_at_once(f: &Fixture) {
+    async fn write_many(store: &dyn ocean_store::Store, s: &ocean_store::Scope) {
+        let run = store.begin_run(s, T0).await.unwrap().id;
+        for n in 0..20 {
+            let items: Vec<ItemWrite> = (0..50).map(|i| item(&format!("{n}-{i}"), 1)).collect();
+            store
+                .apply(s, Some(run), "issue", &items, &[], Some("cp"))
+                .await
+                .unwrap();
+        }
+    }
+    let other = ocean_store::open(&f.spec).await.expect("second handle");
+    let (a, b) = (scope("jira"), scope("jira"));
+    tokio::join!(
+        write_many(f.store.as_ref(), &a),
+        write_many(other.as_ref(), &b)
+    );
+    assert_eq!(stats_of(f, &a, "issue").await.live, 1000);
+    assert_eq!(stats_of(f, &b, "issue").await.live, 1000);
 }
