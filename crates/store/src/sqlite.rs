@@ -28,6 +28,7 @@ pub(crate) struct SqliteStore {
 }
 
 struct Inner {
+    /// The database file, canonical: the base of the scope lock files.
     path: PathBuf,
     display: String,
     conn: Mutex<Connection>,
@@ -60,13 +61,17 @@ impl SqliteStore {
     pub(crate) async fn open(path: PathBuf) -> Result<SqliteStore> {
         let display = path.display().to_string();
         let d = display.clone();
-        let conn = tokio::task::spawn_blocking(move || open_conn(&path, &d).map(|c| (c, path)))
-            .await
-            .map_err(|e| Error::Backend {
-                store: display.clone(),
-                op: "open",
-                source: Box::new(e),
-            })?;
+        let conn = tokio::task::spawn_blocking(move || {
+            let conn = open_conn(&path, &d)?;
+            // Lock files sit beside the real file, whichever path or link named it.
+            Ok((conn, std::fs::canonicalize(&path).unwrap_or(path)))
+        })
+        .await
+        .map_err(|e| Error::Backend {
+            store: display.clone(),
+            op: "open",
+            source: Box::new(e),
+        })?;
         let (conn, path) = conn?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
