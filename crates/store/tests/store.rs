@@ -790,3 +790,44 @@ async fn two_handles_write_at_once(f: &Fixture) {
     assert_eq!(stats_of(f, &a, "issue").await.live, 1000);
     assert_eq!(stats_of(f, &b, "issue").await.live, 1000);
 }
+
+/// A store whose server connection was cut reconnects on its next call (the call that
+/// finds the connection dead may fail with a backend error; none after it does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reconnects_after_losing_its_connection() {
+    let test = "postgres_reconnects_after_losing_its_connection";
+    let Some(f) = Fixture::postgres(test).await else {
+        return;
+    };
+    let app = format!("ocean_store_test_{}", std::process::id());
+    let store = ocean_store::open(&format!("{}&application_name={app}", f.spec))
+        .await
+        .unwrap();
+    let s = scope("jira");
+    let run = store.begin_run(&s, T0).await.unwrap().id;
+    store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    let admin = common::admin(&common::postgres_url(test).unwrap())
+        .await
+        .unwrap();
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if let Err(e) = store.kind_state(&s, "issue").await {
+        assert!(matches!(e, Error::Backend { .. }), "{e}");
+    }
+    let a = store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Unchanged]);
+    f.cleanup().await;
+}
