@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::{
@@ -123,7 +123,9 @@ async fn migrate_conn(client: &mut Client, store: &str) -> Result<()> {
         // Read before creating anything, so that an up-to-date store needs no CREATE right.
         let exists: bool = tx
             .query_one(
-                "SELECT to_regclass('ocean_schema_version') IS NOT NULL",
+                // Where CREATE TABLE would put it: the current schema.
+                "SELECT to_regclass(quote_ident(current_schema()) || '.ocean_schema_version')
+                        IS NOT NULL",
                 &[],
             )
             .await
@@ -198,7 +200,7 @@ impl PgStore {
 
 impl Inner {
     /// The shared connection, reconnected first if it was lost.
-    async fn conn(&self) -> Result<MappedMutexGuard<'_, Conn>> {
+    async fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
         let mut guard = self.conn.lock().await;
         if guard.client.is_closed() {
             let client = connect(&self.config, &self.display).await?;
@@ -207,7 +209,7 @@ impl Inner {
                 stmts: HashMap::new(),
             };
         }
-        Ok(MutexGuard::map(guard, |c| c))
+        Ok(guard)
     }
 
     fn unknown_run(&self, scope: &Scope, run: RunId) -> Error {
