@@ -17,10 +17,11 @@ use futures::stream::BoxStream;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+use crate::common::{content_hash, from_db, to_db};
+use crate::export::Pair;
 use crate::{
     Applied, CatalogItem, Error, ExportFilter, ItemAction, ItemWrite, KindResult, KindState,
-    KindStats, Pair, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, content_hash, from_db,
-    migrate, to_db,
+    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a connection attempt may take when the URL sets no `connect_timeout`.
@@ -532,7 +533,7 @@ impl Store for PgStore {
         kind: &str,
         max_fraction: f64,
     ) -> Result<Sweep> {
-        crate::check_fraction(&self.inner.display, max_fraction)?;
+        crate::common::check_fraction(&self.inner.display, max_fraction)?;
         let e = pg_err(&self.inner.display, "sweep");
         let mut conn = self.inner.conn().await?;
         let [count, sweep] = conn
@@ -556,7 +557,7 @@ impl Store for PgStore {
         if would == 0 {
             return Ok(Sweep::Deleted(Vec::new()));
         }
-        if crate::exceeds(would, live, max_fraction) {
+        if crate::common::exceeds(would, live, max_fraction) {
             return Ok(Sweep::Refused {
                 would_delete: would,
                 live,
@@ -669,7 +670,7 @@ impl Store for PgStore {
     }
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
-        crate::export_stream(Arc::new(PgExport(Arc::clone(&self.inner))), filter)
+        crate::export::export_stream(Arc::new(PgExport(Arc::clone(&self.inner))), filter)
     }
 
     async fn stats(&self) -> Result<Vec<KindStats>> {
@@ -687,7 +688,7 @@ impl Store for PgStore {
             .await
             .map_err(&e)?;
         for r in counts {
-            let st = crate::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
+            let st = crate::common::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
             st.live = from_db(r.get(3));
             st.tombstoned = from_db(r.get(4));
         }
@@ -701,7 +702,7 @@ impl Store for PgStore {
             .await
             .map_err(&e)?;
         for r in runs {
-            let st = crate::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
+            let st = crate::common::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
             st.last_run = Some((
                 r.get(3),
                 r.get(4),
@@ -726,7 +727,7 @@ impl Store for PgStore {
 struct PgExport(Arc<Inner>);
 
 #[async_trait]
-impl crate::ExportSource for PgExport {
+impl crate::export::ExportSource for PgExport {
     async fn next_group(&self, after: Option<Pair>) -> Result<Option<Pair>> {
         let e = pg_err(&self.0.display, "export");
         let mut conn = self.0.conn().await?;
@@ -760,7 +761,7 @@ impl crate::ExportSource for PgExport {
         let mut conn = self.0.conn().await?;
         let [page] = conn.prepare([PAGE]).await.map_err(&e)?;
         let (id, tenant) = after.unwrap_or_default();
-        let limit = crate::EXPORT_BATCH as i64;
+        let limit = crate::export::EXPORT_BATCH as i64;
         let rows = conn
             .client
             .query(&page, &[&provider, &kind, &id, &tenant, &limit])

@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::common::{content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Error, ExportFilter, ItemAction, ItemWrite, KindResult, KindState,
-    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, content_hash, from_db,
-    migrate, to_db,
+    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a write waits for another process's write transaction on the same file.
@@ -230,7 +230,7 @@ fn lock_path(path: &Path, scope: &Scope) -> PathBuf {
 struct SqliteExport(Arc<Inner>);
 
 #[async_trait]
-impl crate::ExportSource for SqliteExport {
+impl crate::export::ExportSource for SqliteExport {
     async fn next_group(
         &self,
         after: Option<(String, String)>,
@@ -267,7 +267,7 @@ impl crate::ExportSource for SqliteExport {
                      WHERE i.provider = ?1 AND i.kind = ?2 AND (i.id, i.tenant) > (?3, ?4)
                        AND i.tombstone = 0
                      ORDER BY i.id, i.tenant LIMIT {}",
-                    crate::EXPORT_BATCH
+                    crate::export::EXPORT_BATCH
                 ))?;
                 let rows = stmt.query_map(params![provider, kind, id, tenant], |r| {
                     let parent = match (
@@ -553,7 +553,7 @@ impl Store for SqliteStore {
         kind: &str,
         max_fraction: f64,
     ) -> Result<Sweep> {
-        crate::check_fraction(&self.inner.display, max_fraction)?;
+        crate::common::check_fraction(&self.inner.display, max_fraction)?;
         let (scope, kind) = (scope.clone(), kind.to_string());
         self.run("sweep", move |conn, store| {
             let mut go = || -> rusqlite::Result<Sweep> {
@@ -570,7 +570,7 @@ impl Store for SqliteStore {
                 if would == 0 {
                     return Ok(Sweep::Deleted(Vec::new()));
                 }
-                if crate::exceeds(would, live, max_fraction) {
+                if crate::common::exceeds(would, live, max_fraction) {
                     return Ok(Sweep::Refused {
                         would_delete: would,
                         live,
@@ -676,7 +676,7 @@ impl Store for SqliteStore {
     }
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
-        crate::export_stream(Arc::new(SqliteExport(Arc::clone(&self.inner))), filter)
+        crate::export::export_stream(Arc::new(SqliteExport(Arc::clone(&self.inner))), filter)
     }
 
     async fn stats(&self) -> Result<Vec<KindStats>> {
@@ -691,7 +691,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.live = from_db(r.get(3)?);
                         st.tombstoned = from_db(r.get(4)?);
                     }
@@ -703,7 +704,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.last_run = Some((
                             r.get(3)?,
                             r.get(4)?,
