@@ -9,7 +9,9 @@
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+mod common;
 mod error;
+mod export;
 mod migrate;
 mod postgres;
 mod spec;
@@ -47,7 +49,7 @@ pub struct ItemWrite {
 pub enum ItemAction {
     /// Not stored before (or tombstoned): now live.
     Created,
-    /// Stored with other content (content hash differs).
+    /// Stored with other content (content hash of JSON and parent differs).
     Updated,
     /// Stored with the same content; only its last-seen run moved.
     Unchanged,
@@ -187,7 +189,9 @@ pub trait Store: Send + Sync {
     /// In one transaction: upserts `items` (comparing content hashes; every item's
     /// last-seen run becomes `run`), tombstones `deletes`, and stores `checkpoint` as
     /// the kind's checkpoint (`None` leaves it as it was). `run` is `None` for
-    /// changes that belong to no run (webhook deliveries).
+    /// changes that belong to no run (webhook deliveries): those leave last-seen runs as
+    /// they were. Items are written before deletes, so an id in both ends tombstoned; an
+    /// id repeated in `items` is compared with its earlier write in the same call.
     async fn apply(
         &self,
         scope: &Scope,
@@ -199,7 +203,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Applied>;
 
     /// Marks live items of `kind` with these ids as seen in `run` (an id-only census),
-    /// and returns the ids the store does not hold live (to fetch).
+    /// and returns the ids the store does not hold live (to fetch), in the order given.
     async fn touch(
         &self,
         scope: &Scope,
@@ -219,8 +223,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Sweep>;
 
     /// Records the kind's result in the run history; on success (`result.error` is
-    /// `None`) keeps `result.bookmark` and marks the kind done in the run. Clears the
-    /// kind's checkpoint either way.
+    /// `None`) keeps `result.bookmark` (a `None` bookmark leaves the kept one as it was)
+    /// and marks the kind done in the run. Clears the kind's checkpoint either way.
+    /// Fails with [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_kind(
         &self,
         scope: &Scope,
@@ -229,7 +234,8 @@ pub trait Store: Send + Sync {
         result: &KindResult,
     ) -> Result<()>;
 
-    /// Ends the run; the next [`Store::begin_run`] begins a new one.
+    /// Ends the run; the next [`Store::begin_run`] begins a new one. Fails with
+    /// [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()>;
 
     /// The live catalog, ordered by provider, kind and id (then tenant), streamed in
@@ -265,119 +271,4 @@ pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
         spec::Spec::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path).await?)),
         spec::Spec::Postgres { url, display } => postgres::PgStore::open(&url, display).await,
     }
-}
-
-/// How many items one export page holds.
-pub(crate) const EXPORT_BATCH: usize = 1000;
-
-/// The keyset position of an export page: the last (provider, kind, id, tenant) yielded.
-pub(crate) type ExportKey = (String, String, String, String);
-
-/// The content hash stored with an item: SHA-256 over its parent and JSON, first 16 bytes.
-pub(crate) fn content_hash(item: &ItemWrite) -> [u8; 16] {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    match &item.parent {
-        Some((field, id)) => {
-            h.update([1u8]);
-            h.update((field.len() as u64).to_le_bytes());
-            h.update(field.as_bytes());
-            h.update((id.len() as u64).to_le_bytes());
-            h.update(id.as_bytes());
-        }
-        None => h.update([0u8]),
-    }
-    h.update(item.json.as_bytes());
-    let full = h.finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&full[..16]);
-    out
-}
-
-/// The stats of (provider, tenant, kind) in `out`, created empty if missing.
-pub(crate) fn stats_slot(
-    out: &mut std::collections::BTreeMap<(String, String, String), KindStats>,
-    provider: String,
-    tenant: String,
-    kind: String,
-) -> &mut KindStats {
-    out.entry((provider.clone(), tenant.clone(), kind.clone()))
-        .or_insert_with(|| KindStats {
-            scope: Scope { provider, tenant },
-            kind,
-            live: 0,
-            tombstoned: 0,
-            last_run: None,
-        })
-}
-
-/// A count as the databases store it.
-pub(crate) fn to_db(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A stored count back.
-pub(crate) fn from_db(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Rejects a sweep fraction that is not a finite number ≥ 0.
-pub(crate) fn check_fraction(store: &str, max_fraction: f64) -> Result<()> {
-    if max_fraction.is_finite() && max_fraction >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::Invalid {
-            store: store.to_string(),
-            reason: format!("max delete fraction must be a number >= 0, not {max_fraction}"),
-        })
-    }
-}
-
-/// Whether deleting `would_delete` of `live` items exceeds `max_fraction`.
-pub(crate) fn exceeds(would_delete: u64, live: u64, max_fraction: f64) -> bool {
-    would_delete as f64 > max_fraction * live as f64
-}
-
-/// Streams export pages fetched by `fetch` (given the last key of the previous page)
-/// until a short page; at most one page is held at a time.
-pub(crate) fn paged<F, Fut>(fetch: F) -> BoxStream<'static, Result<CatalogItem>>
-where
-    F: FnMut(Option<ExportKey>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Vec<CatalogItem>>> + Send + 'static,
-{
-    use futures::StreamExt;
-    struct Pager<F> {
-        fetch: F,
-        after: Option<ExportKey>,
-        done: bool,
-    }
-    let pager = Pager {
-        fetch,
-        after: None,
-        done: false,
-    };
-    futures::stream::unfold(pager, |mut p| async move {
-        if p.done {
-            return None;
-        }
-        match (p.fetch)(p.after.take()).await {
-            Ok(items) => {
-                p.done = items.len() < EXPORT_BATCH;
-                let last = items.last()?;
-                p.after = Some((
-                    last.provider.clone(),
-                    last.kind.clone(),
-                    last.id.clone(),
-                    last.tenant.clone(),
-                ));
-                Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p))
-            }
-            Err(e) => {
-                p.done = true;
-                Some((vec![Err(e)], p))
-            }
-        }
-    })
-    .flat_map(futures::stream::iter)
-    .boxed()
 }

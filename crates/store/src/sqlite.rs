@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::common::{content_hash, from_db, to_db};
 use crate::{
-    Applied, CatalogItem, Error, ExportFilter, ExportKey, ItemAction, ItemWrite, KindResult,
-    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, content_hash,
-    from_db, migrate, to_db,
+    Applied, CatalogItem, Error, ExportFilter, ItemAction, ItemWrite, KindResult, KindState,
+    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a write waits for another process's write transaction on the same file.
@@ -28,6 +28,7 @@ pub(crate) struct SqliteStore {
 }
 
 struct Inner {
+    /// The database file, canonical: the base of the scope lock files.
     path: PathBuf,
     display: String,
     conn: Mutex<Connection>,
@@ -60,13 +61,17 @@ impl SqliteStore {
     pub(crate) async fn open(path: PathBuf) -> Result<SqliteStore> {
         let display = path.display().to_string();
         let d = display.clone();
-        let conn = tokio::task::spawn_blocking(move || open_conn(&path, &d).map(|c| (c, path)))
-            .await
-            .map_err(|e| Error::Backend {
-                store: display.clone(),
-                op: "open",
-                source: Box::new(e),
-            })?;
+        let conn = tokio::task::spawn_blocking(move || {
+            let conn = open_conn(&path, &d)?;
+            // Lock files sit beside the real file, whichever path or link named it.
+            Ok((conn, std::fs::canonicalize(&path).unwrap_or(path)))
+        })
+        .await
+        .map_err(|e| Error::Backend {
+            store: display.clone(),
+            op: "open",
+            source: Box::new(e),
+        })?;
         let (conn, path) = conn?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -115,6 +120,10 @@ fn open_conn(path: &Path, store: &str) -> Result<Connection> {
     })?;
     let e = |op| move |err| db_err(store, op, err);
     conn.busy_timeout(BUSY_TIMEOUT).map_err(e("configure"))?;
+    // Items are ~2 KB: larger pages mean fewer page writes and no overflow pages. Only
+    // takes effect while the file is still empty (before WAL mode is set).
+    conn.execute_batch("PRAGMA page_size = 16384")
+        .map_err(e("configure"))?;
     // The first statement that reads the file: a non-database fails here.
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -126,7 +135,8 @@ fn open_conn(path: &Path, store: &str) -> Result<Connection> {
         });
     }
     conn.execute_batch(
-        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;
+         PRAGMA wal_autocheckpoint = 4096;",
     )
     .map_err(e("configure"))?;
     conn.set_prepared_statement_cache_capacity(32);
@@ -216,67 +226,72 @@ fn lock_path(path: &Path, scope: &Scope) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn export_page(
-    conn: &Connection,
-    store: &str,
-    filter: &ExportFilter,
-    after: Option<ExportKey>,
-) -> Result<Vec<CatalogItem>> {
-    use rusqlite::types::Value;
-    let mut sql = String::from(
-        "SELECT provider, kind, id, tenant, parent_field, parent_id, json FROM items
-         WHERE tombstone = 0",
-    );
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(p) = &filter.provider {
-        args.push(Value::Text(p.clone()));
-        sql.push_str(&format!(" AND provider = ?{}", args.len()));
-    }
-    if !filter.kinds.is_empty() {
-        let mut marks = Vec::new();
-        for k in &filter.kinds {
-            args.push(Value::Text(k.clone()));
-            marks.push(format!("?{}", args.len()));
-        }
-        sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
-    }
-    if let Some((p, k, i, t)) = after {
-        let n = args.len();
-        args.extend([p, k, i, t].map(Value::Text));
-        sql.push_str(&format!(
-            " AND (provider, kind, id, tenant) > (?{}, ?{}, ?{}, ?{})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4
-        ));
-    }
-    sql.push_str(&format!(
-        " ORDER BY provider, kind, id, tenant LIMIT {}",
-        crate::EXPORT_BATCH
-    ));
-    let e = |err| db_err(store, "export", err);
-    let mut stmt = conn.prepare_cached(&sql).map_err(e)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            let parent = match (
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ) {
-                (Some(f), Some(i)) => Some((f, i)),
-                _ => None,
-            };
-            Ok(CatalogItem {
-                provider: r.get(0)?,
-                kind: r.get(1)?,
-                id: r.get(2)?,
-                tenant: r.get(3)?,
-                parent,
-                json: r.get(6)?,
+/// Export pages read on the blocking pool.
+struct SqliteExport(Arc<Inner>);
+
+#[async_trait]
+impl crate::export::ExportSource for SqliteExport {
+    async fn next_group(
+        &self,
+        after: Option<(String, String)>,
+    ) -> Result<Option<(String, String)>> {
+        run(&self.0, "export", move |conn, store| {
+            let (p, k) = after.unwrap_or_default();
+            // Strictly after (p, k); the empty pair sorts before every group.
+            conn.prepare_cached(
+                "SELECT provider, kind FROM items WHERE (provider, kind) > (?1, ?2)
+                 ORDER BY provider, kind LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![p, k], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
             })
+            .map_err(|e| db_err(store, "export", e))
         })
-        .map_err(e)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(e)
+        .await
+    }
+
+    async fn page(
+        &self,
+        provider: &str,
+        kind: &str,
+        after: Option<(String, String)>,
+    ) -> Result<Vec<CatalogItem>> {
+        let (provider, kind) = (provider.to_string(), kind.to_string());
+        run(&self.0, "export", move |conn, store| {
+            let (id, tenant) = after.unwrap_or_default();
+            let go = || -> rusqlite::Result<Vec<CatalogItem>> {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
+                     FROM items i JOIN item_json j ON j.item = i.item
+                     WHERE i.provider = ?1 AND i.kind = ?2 AND (i.id, i.tenant) > (?3, ?4)
+                       AND i.tombstone = 0
+                     ORDER BY i.id, i.tenant LIMIT {}",
+                    crate::export::EXPORT_BATCH
+                ))?;
+                let rows = stmt.query_map(params![provider, kind, id, tenant], |r| {
+                    let parent = match (
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ) {
+                        (Some(f), Some(i)) => Some((f, i)),
+                        _ => None,
+                    };
+                    Ok(CatalogItem {
+                        provider: provider.clone(),
+                        kind: kind.clone(),
+                        id: r.get(0)?,
+                        tenant: r.get(1)?,
+                        parent,
+                        json: r.get(4)?,
+                    })
+                })?;
+                rows.collect()
+            };
+            go().map_err(|e| db_err(store, "export", e))
+        })
+        .await
+    }
 }
 
 fn apply_tx(
@@ -296,21 +311,25 @@ fn apply_tx(
     {
         let (p, t) = (&scope.provider, &scope.tenant);
         let mut find = tx.prepare_cached(
-            "SELECT rowid, hash, tombstone FROM items
+            "SELECT item, hash, tombstone FROM items
              WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4",
         )?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, json, hash,
+            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, hash,
                                 first_seen_run, last_seen_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         )?;
+        let mut insert_json =
+            tx.prepare_cached("INSERT INTO item_json (item, json) VALUES (?1, ?2)")?;
         let mut rewrite = tx.prepare_cached(
-            "UPDATE items SET parent_field = ?2, parent_id = ?3, json = ?4, hash = ?5,
-                 first_seen_run = CASE WHEN tombstone THEN ?6 ELSE first_seen_run END,
-                 last_seen_run = COALESCE(?6, last_seen_run), tombstone = 0, deleted_run = NULL
-             WHERE rowid = ?1",
+            "UPDATE items SET parent_field = ?2, parent_id = ?3, hash = ?4,
+                 first_seen_run = CASE WHEN tombstone THEN ?5 ELSE first_seen_run END,
+                 last_seen_run = COALESCE(?5, last_seen_run), tombstone = 0, deleted_run = NULL
+             WHERE item = ?1",
         )?;
-        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE rowid = ?1")?;
+        let mut rewrite_json =
+            tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
+        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
         for item in items {
             let hash = content_hash(item);
             let (pf, pid) = match &item.parent {
@@ -324,20 +343,22 @@ fn apply_tx(
                 .optional()?;
             let action = match found {
                 None => {
-                    insert.execute(params![p, kind, item.id, t, pf, pid, item.json, hash, run])?;
+                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, run])?;
+                    insert_json.execute(params![tx.last_insert_rowid(), item.json])?;
                     ItemAction::Created
                 }
-                Some((rowid, old, tombstone)) if tombstone || old != hash => {
-                    rewrite.execute(params![rowid, pf, pid, item.json, hash, run])?;
+                Some((row, old, tombstone)) if tombstone || old != hash => {
+                    rewrite.execute(params![row, pf, pid, hash, run])?;
+                    rewrite_json.execute(params![row, item.json])?;
                     if tombstone {
                         ItemAction::Created
                     } else {
                         ItemAction::Updated
                     }
                 }
-                Some((rowid, _, _)) => {
+                Some((row, _, _)) => {
                     if let Some(run) = run {
-                        seen.execute(params![rowid, run])?;
+                        seen.execute(params![row, run])?;
                     }
                     ItemAction::Unchanged
                 }
@@ -532,7 +553,7 @@ impl Store for SqliteStore {
         kind: &str,
         max_fraction: f64,
     ) -> Result<Sweep> {
-        crate::check_fraction(&self.inner.display, max_fraction)?;
+        crate::common::check_fraction(&self.inner.display, max_fraction)?;
         let (scope, kind) = (scope.clone(), kind.to_string());
         self.run("sweep", move |conn, store| {
             let mut go = || -> rusqlite::Result<Sweep> {
@@ -549,7 +570,7 @@ impl Store for SqliteStore {
                 if would == 0 {
                     return Ok(Sweep::Deleted(Vec::new()));
                 }
-                if crate::exceeds(would, live, max_fraction) {
+                if crate::common::exceeds(would, live, max_fraction) {
                     return Ok(Sweep::Refused {
                         would_delete: would,
                         live,
@@ -655,16 +676,7 @@ impl Store for SqliteStore {
     }
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
-        let inner = Arc::clone(&self.inner);
-        crate::paged(move |after| {
-            let (inner, filter) = (Arc::clone(&inner), filter.clone());
-            async move {
-                run(&inner, "export", move |conn, store| {
-                    export_page(conn, store, &filter, after)
-                })
-                .await
-            }
-        })
+        crate::export::export_stream(Arc::new(SqliteExport(Arc::clone(&self.inner))), filter)
     }
 
     async fn stats(&self) -> Result<Vec<KindStats>> {
@@ -679,7 +691,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.live = from_db(r.get(3)?);
                         st.tombstoned = from_db(r.get(4)?);
                     }
@@ -691,7 +704,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.last_run = Some((
                             r.get(3)?,
                             r.get(4)?,
