@@ -10,7 +10,14 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 mod error;
-pub use error::{Error, Result};
+mod migrate;
+mod postgres;
+mod spec;
+mod sqlite;
+
+pub use error::{Error, Result, Source};
+pub use migrate::SUPPORTED as SCHEMA_VERSION;
+pub use spec::redact;
 
 /// Whose data: one provider at one tenant (its base URL). Data of two scopes never mix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -118,6 +125,8 @@ pub enum Sweep {
 pub struct CatalogItem {
     /// The provider.
     pub provider: String,
+    /// The tenant (base URL) the item belongs to.
+    pub tenant: String,
     /// The kind.
     pub kind: String,
     /// The item's id.
@@ -223,7 +232,8 @@ pub trait Store: Send + Sync {
     /// Ends the run; the next [`Store::begin_run`] begins a new one.
     async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()>;
 
-    /// The live catalog, ordered by provider, kind and id, streamed (O(batch) memory).
+    /// The live catalog, ordered by provider, kind and id (then tenant), streamed in
+    /// batches (O(batch) memory).
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>>;
 
     /// Counts per scope and kind, with each kind's last run.
@@ -232,7 +242,142 @@ pub trait Store: Send + Sync {
 
 /// Opens (creating if missing, migrating if older) the store named by `spec`: a file
 /// path or `sqlite:PATH` for SQLite, `postgres://…` or `postgresql://…` for PostgreSQL.
+///
+/// Errors name the store (never its password): [`Error::InvalidSpec`], [`Error::Open`]
+/// (unopenable path, refused connection), [`Error::Corrupt`], [`Error::SchemaTooNew`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> ocean_store::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = ocean_store::open(&format!("sqlite:{}", dir.path().join("c.db").display())).await?;
+/// let scope = ocean_store::Scope { provider: "jira".into(), tenant: "https://x.example".into() };
+/// let _lock = store.lock(&scope).await?;
+/// let run = store.begin_run(&scope, 1_700_000_000_000).await?;
+/// let item = ocean_store::ItemWrite { id: "1".into(), parent: None, json: r#"{"id":"1"}"#.into() };
+/// let applied = store.apply(&scope, Some(run.id), "issue", &[item], &[], None).await?;
+/// assert_eq!(applied.actions, [ocean_store::ItemAction::Created]);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
-    let _ = spec;
-    unimplemented!("ocean-store: being built")
+    match spec::Spec::parse(spec)? {
+        spec::Spec::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path).await?)),
+        spec::Spec::Postgres { url, display } => postgres::PgStore::open(&url, display).await,
+    }
+}
+
+/// How many items one export page holds.
+pub(crate) const EXPORT_BATCH: usize = 1000;
+
+/// The keyset position of an export page: the last (provider, kind, id, tenant) yielded.
+pub(crate) type ExportKey = (String, String, String, String);
+
+/// The content hash stored with an item: SHA-256 over its parent and JSON, first 16 bytes.
+pub(crate) fn content_hash(item: &ItemWrite) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    match &item.parent {
+        Some((field, id)) => {
+            h.update([1u8]);
+            h.update((field.len() as u64).to_le_bytes());
+            h.update(field.as_bytes());
+            h.update((id.len() as u64).to_le_bytes());
+            h.update(id.as_bytes());
+        }
+        None => h.update([0u8]),
+    }
+    h.update(item.json.as_bytes());
+    let full = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// The stats of (provider, tenant, kind) in `out`, created empty if missing.
+pub(crate) fn stats_slot(
+    out: &mut std::collections::BTreeMap<(String, String, String), KindStats>,
+    provider: String,
+    tenant: String,
+    kind: String,
+) -> &mut KindStats {
+    out.entry((provider.clone(), tenant.clone(), kind.clone()))
+        .or_insert_with(|| KindStats {
+            scope: Scope { provider, tenant },
+            kind,
+            live: 0,
+            tombstoned: 0,
+            last_run: None,
+        })
+}
+
+/// A count as the databases store it.
+pub(crate) fn to_db(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored count back.
+pub(crate) fn from_db(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Rejects a sweep fraction that is not a finite number ≥ 0.
+pub(crate) fn check_fraction(store: &str, max_fraction: f64) -> Result<()> {
+    if max_fraction.is_finite() && max_fraction >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            store: store.to_string(),
+            reason: format!("max delete fraction must be a number >= 0, not {max_fraction}"),
+        })
+    }
+}
+
+/// Whether deleting `would_delete` of `live` items exceeds `max_fraction`.
+pub(crate) fn exceeds(would_delete: u64, live: u64, max_fraction: f64) -> bool {
+    would_delete as f64 > max_fraction * live as f64
+}
+
+/// Streams export pages fetched by `fetch` (given the last key of the previous page)
+/// until a short page; at most one page is held at a time.
+pub(crate) fn paged<F, Fut>(fetch: F) -> BoxStream<'static, Result<CatalogItem>>
+where
+    F: FnMut(Option<ExportKey>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Vec<CatalogItem>>> + Send + 'static,
+{
+    use futures::StreamExt;
+    struct Pager<F> {
+        fetch: F,
+        after: Option<ExportKey>,
+        done: bool,
+    }
+    let pager = Pager {
+        fetch,
+        after: None,
+        done: false,
+    };
+    futures::stream::unfold(pager, |mut p| async move {
+        if p.done {
+            return None;
+        }
+        match (p.fetch)(p.after.take()).await {
+            Ok(items) => {
+                p.done = items.len() < EXPORT_BATCH;
+                let last = items.last()?;
+                p.after = Some((
+                    last.provider.clone(),
+                    last.kind.clone(),
+                    last.id.clone(),
+                    last.tenant.clone(),
+                ));
+                Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p))
+            }
+            Err(e) => {
+                p.done = true;
+                Some((vec![Err(e)], p))
+            }
+        }
+    })
+    .flat_map(futures::stream::iter)
+    .boxed()
 }

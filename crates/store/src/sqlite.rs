@@ -1,0 +1,717 @@
+//! The SQLite store: one file (WAL mode, `synchronous=NORMAL`), one connection used on
+//! tokio's blocking pool, one `BEGIN IMMEDIATE` transaction per call. Scope locks are
+//! `flock`s on `<file>.lock-<scope hash>` beside the database, released by the OS when
+//! the holder dies.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::{
+    Applied, CatalogItem, Error, ExportFilter, ExportKey, ItemAction, ItemWrite, KindResult,
+    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, content_hash,
+    from_db, migrate, to_db,
+};
+
+/// How long a write waits for another process's write transaction on the same file.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A SQLite catalog.
+pub(crate) struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    display: String,
+    conn: Mutex<Connection>,
+}
+
+/// Maps a SQLite error on `store` during `op` to a typed error.
+fn db_err(store: &str, op: &'static str, e: rusqlite::Error) -> Error {
+    let store = store.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            store,
+            source: Box::new(e),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            Error::Open {
+                store,
+                source: Box::new(e),
+            }
+        }
+        _ => Error::Backend {
+            store,
+            op,
+            source: Box::new(e),
+        },
+    }
+}
+
+impl SqliteStore {
+    /// Opens or creates the database at `path` and migrates it.
+    pub(crate) async fn open(path: PathBuf) -> Result<SqliteStore> {
+        let display = path.display().to_string();
+        let d = display.clone();
+        let conn = tokio::task::spawn_blocking(move || open_conn(&path, &d).map(|c| (c, path)))
+            .await
+            .map_err(|e| Error::Backend {
+                store: display.clone(),
+                op: "open",
+                source: Box::new(e),
+            })?;
+        let (conn, path) = conn?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                display,
+                conn: Mutex::new(conn),
+            }),
+        })
+    }
+
+    /// Runs `f` on the connection on the blocking pool.
+    async fn run<T, F>(&self, op: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+    {
+        run(&self.inner, op, f).await
+    }
+}
+
+async fn run<T, F>(inner: &Arc<Inner>, op: &'static str, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+{
+    let inner2 = Arc::clone(inner);
+    tokio::task::spawn_blocking(move || {
+        let mut conn = inner2.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn, &inner2.display)
+    })
+    .await
+    .map_err(|e| Error::Backend {
+        store: inner.display.clone(),
+        op,
+        source: Box::new(e),
+    })?
+}
+
+fn open_conn(path: &Path, store: &str) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Open {
+        store: store.to_string(),
+        source: Box::new(e),
+    })?;
+    let e = |op| move |err| db_err(store, op, err);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(e("configure"))?;
+    // The first statement that reads the file: a non-database fails here.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(e("set WAL mode"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Open {
+            store: store.to_string(),
+            source: format!("cannot use WAL journal mode (got {mode})").into(),
+        });
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+    )
+    .map_err(e("configure"))?;
+    conn.set_prepared_statement_cache_capacity(32);
+    migrate_conn(&conn, store)?;
+    Ok(conn)
+}
+
+fn migrate_conn(conn: &Connection, store: &str) -> Result<()> {
+    let e = |op| move |err| db_err(store, op, err);
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(e("read schema"))?;
+    migrate::check(store, version)?;
+    for (i, sql) in migrate::SQLITE.iter().enumerate() {
+        let target = i as i64 + 1;
+        if version >= target {
+            continue;
+        }
+        // Re-read under the write lock: another process may have migrated meanwhile.
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(e("migrate"))?;
+        let step = (|| {
+            let now: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now < target {
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", target)?;
+            }
+            conn.execute_batch("COMMIT")
+        })();
+        if let Err(err) = step {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(db_err(store, "migrate", err));
+        }
+    }
+    Ok(())
+}
+
+/// The unfinished run of a scope, if any: its id and start.
+fn current_run(conn: &Connection, scope: &Scope) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT id, started_at FROM runs WHERE provider = ?1 AND tenant = ?2 AND finished = 0
+         ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row(params![scope.provider, scope.tenant], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
+}
+
+fn check_run(conn: &Connection, store: &str, scope: &Scope, run: RunId) -> Result<()> {
+    let found = conn
+        .prepare_cached("SELECT 1 FROM runs WHERE id = ?1 AND provider = ?2 AND tenant = ?3")
+        .and_then(|mut s| s.exists(params![run, scope.provider, scope.tenant]))
+        .map_err(|e| db_err(store, "find run", e))?;
+    if found {
+        Ok(())
+    } else {
+        Err(Error::UnknownRun {
+            store: store.to_string(),
+            run,
+            provider: scope.provider.clone(),
+            tenant: scope.tenant.clone(),
+        })
+    }
+}
+
+/// Holds the scope's lock file locked; closing it releases the lock.
+struct FileLock {
+    _file: File,
+}
+
+impl ScopeLock for FileLock {}
+
+/// The lock file of `scope` beside the database at `path`.
+fn lock_path(path: &Path, scope: &Scope) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(scope.provider.as_bytes());
+    h.update([0u8]);
+    h.update(scope.tenant.as_bytes());
+    let hex: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".lock-{hex}"));
+    PathBuf::from(name)
+}
+
+fn export_page(
+    conn: &Connection,
+    store: &str,
+    filter: &ExportFilter,
+    after: Option<ExportKey>,
+) -> Result<Vec<CatalogItem>> {
+    use rusqlite::types::Value;
+    let mut sql = String::from(
+        "SELECT provider, kind, id, tenant, parent_field, parent_id, json FROM items
+         WHERE tombstone = 0",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(p) = &filter.provider {
+        args.push(Value::Text(p.clone()));
+        sql.push_str(&format!(" AND provider = ?{}", args.len()));
+    }
+    if !filter.kinds.is_empty() {
+        let mut marks = Vec::new();
+        for k in &filter.kinds {
+            args.push(Value::Text(k.clone()));
+            marks.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
+    }
+    if let Some((p, k, i, t)) = after {
+        let n = args.len();
+        args.extend([p, k, i, t].map(Value::Text));
+        sql.push_str(&format!(
+            " AND (provider, kind, id, tenant) > (?{}, ?{}, ?{}, ?{})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY provider, kind, id, tenant LIMIT {}",
+        crate::EXPORT_BATCH
+    ));
+    let e = |err| db_err(store, "export", err);
+    let mut stmt = conn.prepare_cached(&sql).map_err(e)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            let parent = match (
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ) {
+                (Some(f), Some(i)) => Some((f, i)),
+                _ => None,
+            };
+            Ok(CatalogItem {
+                provider: r.get(0)?,
+                kind: r.get(1)?,
+                id: r.get(2)?,
+                tenant: r.get(3)?,
+                parent,
+                json: r.get(6)?,
+            })
+        })
+        .map_err(e)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(e)
+}
+
+fn apply_tx(
+    conn: &mut Connection,
+    scope: &Scope,
+    run: Option<RunId>,
+    kind: &str,
+    items: &[ItemWrite],
+    deletes: &[String],
+    checkpoint: Option<&str>,
+) -> rusqlite::Result<Applied> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut applied = Applied {
+        actions: Vec::with_capacity(items.len()),
+        deleted: Vec::new(),
+    };
+    {
+        let (p, t) = (&scope.provider, &scope.tenant);
+        let mut find = tx.prepare_cached(
+            "SELECT rowid, hash, tombstone FROM items
+             WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4",
+        )?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, json, hash,
+                                first_seen_run, last_seen_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )?;
+        let mut rewrite = tx.prepare_cached(
+            "UPDATE items SET parent_field = ?2, parent_id = ?3, json = ?4, hash = ?5,
+                 first_seen_run = CASE WHEN tombstone THEN ?6 ELSE first_seen_run END,
+                 last_seen_run = COALESCE(?6, last_seen_run), tombstone = 0, deleted_run = NULL
+             WHERE rowid = ?1",
+        )?;
+        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE rowid = ?1")?;
+        for item in items {
+            let hash = content_hash(item);
+            let (pf, pid) = match &item.parent {
+                Some((f, i)) => (Some(f.as_str()), Some(i.as_str())),
+                None => (None, None),
+            };
+            let found: Option<(i64, Vec<u8>, bool)> = find
+                .query_row(params![p, kind, item.id, t], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let action = match found {
+                None => {
+                    insert.execute(params![p, kind, item.id, t, pf, pid, item.json, hash, run])?;
+                    ItemAction::Created
+                }
+                Some((rowid, old, tombstone)) if tombstone || old != hash => {
+                    rewrite.execute(params![rowid, pf, pid, item.json, hash, run])?;
+                    if tombstone {
+                        ItemAction::Created
+                    } else {
+                        ItemAction::Updated
+                    }
+                }
+                Some((rowid, _, _)) => {
+                    if let Some(run) = run {
+                        seen.execute(params![rowid, run])?;
+                    }
+                    ItemAction::Unchanged
+                }
+            };
+            applied.actions.push(action);
+        }
+        if !deletes.is_empty() {
+            let mut delete = tx.prepare_cached(
+                "UPDATE items SET tombstone = 1, deleted_run = ?5
+                 WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4 AND tombstone = 0",
+            )?;
+            for id in deletes {
+                if delete.execute(params![p, kind, id, t, run])? > 0 {
+                    applied.deleted.push(id.clone());
+                }
+            }
+        }
+        if let Some(cp) = checkpoint {
+            tx.prepare_cached(
+                "INSERT INTO kind_state (provider, tenant, kind, checkpoint, checkpoint_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (provider, tenant, kind)
+                 DO UPDATE SET checkpoint = excluded.checkpoint,
+                               checkpoint_run = excluded.checkpoint_run",
+            )?
+            .execute(params![p, t, kind, cp, run])?;
+        }
+    }
+    tx.commit()?;
+    Ok(applied)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        self.inner.display.clone()
+    }
+
+    async fn lock(&self, scope: &Scope) -> Result<Box<dyn ScopeLock>> {
+        let path = lock_path(&self.inner.path, scope);
+        let store = self.inner.display.clone();
+        let scope = scope.clone();
+        let lock_err = |path: &Path, source| Error::LockFile {
+            store: store.clone(),
+            path: path.display().to_string(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| lock_err(&path, e))?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => Ok(Box::new(FileLock { _file: file })),
+            Err(fs4::TryLockError::WouldBlock) => Err(Error::Busy {
+                store,
+                provider: scope.provider,
+                tenant: scope.tenant,
+            }),
+            Err(fs4::TryLockError::Error(e)) => Err(lock_err(&path, e)),
+        }
+    }
+
+    async fn begin_run(&self, scope: &Scope, now: i64) -> Result<RunInfo> {
+        let scope = scope.clone();
+        self.run("begin run", move |conn, store| {
+            let e = |err| db_err(store, "begin run", err);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(e)?;
+            let info = match current_run(&tx, &scope).map_err(e)? {
+                Some((id, started_at)) => RunInfo {
+                    id,
+                    resumed: true,
+                    started_at,
+                },
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO runs (provider, tenant, started_at) VALUES (?1, ?2, ?3)",
+                    )
+                    .and_then(|mut s| s.execute(params![scope.provider, scope.tenant, now]))
+                    .map_err(e)?;
+                    RunInfo {
+                        id: tx.last_insert_rowid(),
+                        resumed: false,
+                        started_at: now,
+                    }
+                }
+            };
+            tx.commit().map_err(e)?;
+            Ok(info)
+        })
+        .await
+    }
+
+    async fn kind_state(&self, scope: &Scope, kind: &str) -> Result<KindState> {
+        let (scope, kind) = (scope.clone(), kind.to_string());
+        self.run("read kind state", move |conn, store| {
+            let e = |err| db_err(store, "read kind state", err);
+            let tx = conn.transaction().map_err(e)?;
+            let current = current_run(&tx, &scope).map_err(e)?.map(|(id, _)| id);
+            let row: Option<(Option<i64>, Option<String>, Option<i64>, Option<i64>)> = tx
+                .prepare_cached(
+                    "SELECT bookmark, checkpoint, checkpoint_run, done_run FROM kind_state
+                     WHERE provider = ?1 AND tenant = ?2 AND kind = ?3",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![scope.provider, scope.tenant, kind], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
+                })
+                .map_err(e)?;
+            let Some((bookmark, checkpoint, checkpoint_run, done_run)) = row else {
+                return Ok(KindState::default());
+            };
+            let in_current = |r: Option<i64>| current.is_some() && r == current;
+            Ok(KindState {
+                bookmark,
+                checkpoint: checkpoint.filter(|_| in_current(checkpoint_run)),
+                done_in_run: in_current(done_run),
+            })
+        })
+        .await
+    }
+
+    async fn apply(
+        &self,
+        scope: &Scope,
+        run: Option<RunId>,
+        kind: &str,
+        items: &[ItemWrite],
+        deletes: &[String],
+        checkpoint: Option<&str>,
+    ) -> Result<Applied> {
+        let (scope, kind) = (scope.clone(), kind.to_string());
+        let (items, deletes) = (items.to_vec(), deletes.to_vec());
+        let checkpoint = checkpoint.map(str::to_string);
+        self.run("apply", move |conn, store| {
+            apply_tx(
+                conn,
+                &scope,
+                run,
+                &kind,
+                &items,
+                &deletes,
+                checkpoint.as_deref(),
+            )
+            .map_err(|e| db_err(store, "apply", e))
+        })
+        .await
+    }
+
+    async fn touch(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>> {
+        let (scope, kind, ids) = (scope.clone(), kind.to_string(), ids.to_vec());
+        self.run("touch", move |conn, store| {
+            let go = || -> rusqlite::Result<Vec<String>> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut missing = Vec::new();
+                {
+                    let mut seen = tx.prepare_cached(
+                        "UPDATE items SET last_seen_run = ?5
+                         WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4
+                           AND tombstone = 0",
+                    )?;
+                    for id in ids {
+                        if seen.execute(params![scope.provider, kind, id, scope.tenant, run])? == 0
+                        {
+                            missing.push(id);
+                        }
+                    }
+                }
+                tx.commit()?;
+                Ok(missing)
+            };
+            go().map_err(|e| db_err(store, "touch", e))
+        })
+        .await
+    }
+
+    async fn sweep(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        max_fraction: f64,
+    ) -> Result<Sweep> {
+        crate::check_fraction(&self.inner.display, max_fraction)?;
+        let (scope, kind) = (scope.clone(), kind.to_string());
+        self.run("sweep", move |conn, store| {
+            let mut go = || -> rusqlite::Result<Sweep> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let args = params![scope.provider, kind, scope.tenant, run];
+                let (live, would): (i64, i64) = tx
+                    .prepare_cached(
+                        "SELECT count(*), count(*) FILTER (WHERE last_seen_run IS NOT ?4)
+                         FROM items
+                         WHERE provider = ?1 AND kind = ?2 AND tenant = ?3 AND tombstone = 0",
+                    )?
+                    .query_row(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let (live, would) = (from_db(live), from_db(would));
+                if would == 0 {
+                    return Ok(Sweep::Deleted(Vec::new()));
+                }
+                if crate::exceeds(would, live, max_fraction) {
+                    return Ok(Sweep::Refused {
+                        would_delete: would,
+                        live,
+                    });
+                }
+                let mut ids = tx
+                    .prepare_cached(
+                        "UPDATE items SET tombstone = 1, deleted_run = ?4
+                         WHERE provider = ?1 AND kind = ?2 AND tenant = ?3 AND tombstone = 0
+                           AND last_seen_run IS NOT ?4
+                         RETURNING id",
+                    )?
+                    .query_map(args, |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                tx.commit()?;
+                ids.sort();
+                Ok(Sweep::Deleted(ids))
+            };
+            go().map_err(|e| db_err(store, "sweep", e))
+        })
+        .await
+    }
+
+    async fn finish_kind(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        result: &KindResult,
+    ) -> Result<()> {
+        let (scope, kind, r) = (scope.clone(), kind.to_string(), result.clone());
+        self.run("finish kind", move |conn, store| {
+            let e = |err| db_err(store, "finish kind", err);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(e)?;
+            check_run(&tx, store, &scope, run)?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO run_kinds (run, kind, created, updated, deleted, unchanged,
+                     requests, elapsed_ms, error, bookmark)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run,
+                    kind,
+                    to_db(r.created),
+                    to_db(r.updated),
+                    to_db(r.deleted),
+                    to_db(r.unchanged),
+                    to_db(r.requests),
+                    to_db(r.elapsed_ms),
+                    r.error,
+                    r.bookmark
+                ])
+            })
+            .map_err(e)?;
+            let ok = r.error.is_none();
+            tx.prepare_cached(
+                "INSERT INTO kind_state (provider, tenant, kind, bookmark, done_run)
+                 VALUES (?1, ?2, ?3, CASE WHEN ?5 THEN ?4 END, CASE WHEN ?5 THEN ?6 END)
+                 ON CONFLICT (provider, tenant, kind) DO UPDATE SET
+                     bookmark = CASE WHEN ?5 THEN COALESCE(?4, bookmark) ELSE bookmark END,
+                     done_run = CASE WHEN ?5 THEN ?6 ELSE done_run END,
+                     checkpoint = NULL, checkpoint_run = NULL",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    scope.provider,
+                    scope.tenant,
+                    kind,
+                    r.bookmark,
+                    ok,
+                    run
+                ])
+            })
+            .map_err(e)?;
+            tx.commit().map_err(e)
+        })
+        .await
+    }
+
+    async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()> {
+        let scope = scope.clone();
+        self.run("finish run", move |conn, store| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE runs SET finished = 1 WHERE id = ?1 AND provider = ?2 AND tenant = ?3",
+                )
+                .and_then(|mut s| s.execute(params![run, scope.provider, scope.tenant]))
+                .map_err(|e| db_err(store, "finish run", e))?;
+            if n == 0 {
+                return Err(Error::UnknownRun {
+                    store: store.to_string(),
+                    run,
+                    provider: scope.provider,
+                    tenant: scope.tenant,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
+        let inner = Arc::clone(&self.inner);
+        crate::paged(move |after| {
+            let (inner, filter) = (Arc::clone(&inner), filter.clone());
+            async move {
+                run(&inner, "export", move |conn, store| {
+                    export_page(conn, store, &filter, after)
+                })
+                .await
+            }
+        })
+    }
+
+    async fn stats(&self) -> Result<Vec<KindStats>> {
+        self.run("stats", |conn, store| {
+            let mut go = || -> rusqlite::Result<Vec<KindStats>> {
+                let tx = conn.transaction()?;
+                let mut out: BTreeMap<(String, String, String), KindStats> = BTreeMap::new();
+                {
+                    let mut s = tx.prepare_cached(
+                        "SELECT provider, tenant, kind, sum(tombstone = 0), sum(tombstone != 0)
+                         FROM items GROUP BY provider, tenant, kind",
+                    )?;
+                    let mut rows = s.query([])?;
+                    while let Some(r) = rows.next()? {
+                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        st.live = from_db(r.get(3)?);
+                        st.tombstoned = from_db(r.get(4)?);
+                    }
+                    let mut s = tx.prepare_cached(
+                        "SELECT r.provider, r.tenant, k.kind, r.id, r.started_at, k.created,
+                                k.updated, k.deleted, k.unchanged, k.requests, k.elapsed_ms,
+                                k.error, k.bookmark
+                         FROM run_kinds k JOIN runs r ON r.id = k.run ORDER BY k.run",
+                    )?;
+                    let mut rows = s.query([])?;
+                    while let Some(r) = rows.next()? {
+                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        st.last_run = Some((
+                            r.get(3)?,
+                            r.get(4)?,
+                            KindResult {
+                                created: from_db(r.get(5)?),
+                                updated: from_db(r.get(6)?),
+                                deleted: from_db(r.get(7)?),
+                                unchanged: from_db(r.get(8)?),
+                                requests: from_db(r.get(9)?),
+                                elapsed_ms: from_db(r.get(10)?),
+                                error: r.get(11)?,
+                                bookmark: r.get(12)?,
+                            },
+                        ));
+                    }
+                }
+                Ok(out.into_values().collect())
+            };
+            go().map_err(|e| db_err(store, "stats", e))
+        })
+        .await
+    }
+}

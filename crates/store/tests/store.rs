@@ -1,0 +1,630 @@
+//! The `Store` contract, run against SQLite and PostgreSQL alike.
+
+mod common;
+
+use common::{Fixture, ids, item, scope};
+use futures::TryStreamExt;
+use ocean_store::{Error, ExportFilter, ItemAction::*, ItemWrite, KindResult, Sweep};
+
+const T0: i64 = 1_700_000_000_000;
+
+on_both_backends!(
+    describe_names_the_store,
+    lock_is_exclusive_per_scope,
+    lock_is_seen_by_a_second_opener,
+    begin_run_resumes_until_finished,
+    apply_reports_created_updated_unchanged,
+    apply_deletes_only_live_items,
+    apply_with_no_run_for_webhooks,
+    checkpoint_follows_the_run,
+    finish_kind_keeps_bookmark_on_success_only,
+    unknown_runs_are_refused,
+    touch_marks_seen_and_returns_missing,
+    sweep_tombstones_unseen,
+    sweep_refuses_over_threshold,
+    sweep_rejects_bad_fraction,
+    export_is_ordered_filtered_and_paged,
+    stats_counts_and_last_run,
+    tenants_never_mix,
+);
+
+async fn describe_names_the_store(f: &Fixture) {
+    let d = f.store.describe();
+    match f.backend {
+        "sqlite" => assert!(f.spec.ends_with(&d), "{d} vs {}", f.spec),
+        _ => assert!(d.starts_with("postgres"), "{d}"),
+    }
+}
+
+async fn lock_is_exclusive_per_scope(f: &Fixture) {
+    let (a, b) = (scope("jira"), scope("jira"));
+    let held = f.store.lock(&a).await.expect("first lock");
+    let err = f.store.lock(&a).await.err().expect("second lock must fail");
+    assert!(matches!(err, Error::Busy { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("busy") && msg.contains(&a.tenant), "{msg}");
+    let _other = f.store.lock(&b).await.expect("another scope is free");
+    drop(held);
+    let _again = f.store.lock(&a).await.expect("released on drop");
+}
+
+async fn lock_is_seen_by_a_second_opener(f: &Fixture) {
+    let s = scope("octopus");
+    let other = ocean_store::open(&f.spec).await.expect("second open");
+    let held = f.store.lock(&s).await.unwrap();
+    assert!(matches!(other.lock(&s).await, Err(Error::Busy { .. })));
+    drop(held);
+    let _l = other.lock(&s).await.expect("free after release");
+}
+
+async fn begin_run_resumes_until_finished(f: &Fixture) {
+    let (s, other) = (scope("jira"), scope("jira"));
+    let r1 = f.store.begin_run(&s, T0).await.unwrap();
+    assert!(!r1.resumed);
+    assert_eq!(r1.started_at, T0);
+    let r1b = f.store.begin_run(&s, T0 + 5).await.unwrap();
+    assert_eq!((r1b.id, r1b.resumed, r1b.started_at), (r1.id, true, T0));
+    let o = f.store.begin_run(&other, T0).await.unwrap();
+    assert!(!o.resumed && o.id != r1.id, "scopes have their own runs");
+    f.store.finish_run(&s, r1.id).await.unwrap();
+    let r2 = f.store.begin_run(&s, T0 + 10).await.unwrap();
+    assert!(!r2.resumed && r2.id > r1.id && r2.started_at == T0 + 10);
+}
+
+async fn apply_reports_created_updated_unchanged(f: &Fixture) {
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    let a = f
+        .store
+        .apply(
+            &s,
+            Some(run),
+            "issue",
+            &[item("1", 1), item("2", 1)],
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(a.unwrap().actions, [Created, Created]);
+    let mut child = item("2", 1);
+    child.parent = Some(("board_id".into(), "7".into()));
+    let batch = [
+        item("1", 1),
+        child.clone(),
+        item("3", 1),
+        item("3", 2),
+        item("3", 2),
+    ];
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &batch, &[], None)
+        .await
+        .unwrap();
+    // A parent change is a change; a repeated id sees its earlier write.
+    assert_eq!(a.actions, [Unchanged, Updated, Created, Updated, Unchanged]);
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[child], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Unchanged]);
+    // The same id in another kind is another item.
+    let a = f
+        .store
+        .apply(&s, Some(run), "board", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Created]);
+    let items: Vec<_> = f
+        .store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let mine: Vec<_> = items.iter().filter(|i| i.tenant == s.tenant).collect();
+    assert_eq!(mine.len(), 4);
+    let two = mine
+        .iter()
+        .find(|i| i.kind == "issue" && i.id == "2")
+        .unwrap();
+    assert_eq!(two.parent, Some(("board_id".into(), "7".into())));
+    assert_eq!(two.json, r#"{"id":"2","v":1}"#);
+    let three = mine
+        .iter()
+        .find(|i| i.kind == "issue" && i.id == "3")
+        .unwrap();
+    assert_eq!(three.json, r#"{"id":"3","v":2}"#, "bytes kept exactly");
+}
+
+async fn apply_deletes_only_live_items(f: &Fixture) {
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(
+            &s,
+            Some(run),
+            "issue",
+            &[item("1", 1), item("2", 1)],
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[], &ids(&["1", "9", "1"]), None)
+        .await;
+    let a = a.unwrap();
+    assert!(a.actions.is_empty());
+    assert_eq!(
+        a.deleted,
+        ids(&["1"]),
+        "unknown and repeated ids are not reported"
+    );
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[], &ids(&["1"]), None)
+        .await
+        .unwrap();
+    assert!(a.deleted.is_empty(), "already tombstoned");
+    // A tombstoned item that comes back is created again.
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Created]);
+    // Upsert and delete in one call: the delete wins.
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[item("2", 5)], &ids(&["2"]), None)
+        .await;
+    let a = a.unwrap();
+    assert_eq!((a.actions, a.deleted), (vec![Updated], ids(&["2"])));
+    let st = stats_of(f, &s, "issue").await;
+    assert_eq!((st.live, st.tombstoned), (1, 1));
+}
+
+async fn apply_with_no_run_for_webhooks(f: &Fixture) {
+    let s = scope("jira");
+    let a = f
+        .store
+        .apply(&s, None, "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Created]);
+    let a = f
+        .store
+        .apply(&s, None, "issue", &[item("1", 2)], &ids(&["1"]), None)
+        .await
+        .unwrap();
+    assert_eq!((a.actions, a.deleted), (vec![Updated], ids(&["1"])));
+    // Seen by a later full run's census: not swept.
+    f.store
+        .apply(&s, None, "issue", &[item("2", 1)], &[], None)
+        .await
+        .unwrap();
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    assert!(
+        f.store
+            .touch(&s, run, "issue", &ids(&["2"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        f.store.sweep(&s, run, "issue", 1.0).await.unwrap(),
+        Sweep::Deleted(vec![])
+    );
+}
+
+async fn checkpoint_follows_the_run(f: &Fixture) {
+    let s = scope("jira");
+    assert_eq!(
+        f.store.kind_state(&s, "issue").await.unwrap(),
+        Default::default()
+    );
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], Some("page=2"))
+        .await
+        .unwrap();
+    f.store
+        .apply(&s, Some(run), "issue", &[item("2", 1)], &[], None)
+        .await
+        .unwrap();
+    let st = f.store.kind_state(&s, "issue").await.unwrap();
+    assert_eq!(
+        st.checkpoint.as_deref(),
+        Some("page=2"),
+        "None leaves it as it was"
+    );
+    assert!(!st.done_in_run);
+    assert_eq!(
+        f.store.kind_state(&s, "board").await.unwrap().checkpoint,
+        None
+    );
+    // Resumed (crash): the checkpoint is still there.
+    assert!(f.store.begin_run(&s, T0 + 1).await.unwrap().resumed);
+    assert_eq!(
+        f.store
+            .kind_state(&s, "issue")
+            .await
+            .unwrap()
+            .checkpoint
+            .as_deref(),
+        Some("page=2")
+    );
+    // A run that ended without finishing the kind leaves no checkpoint for the next run.
+    f.store.finish_run(&s, run).await.unwrap();
+    assert_eq!(
+        f.store.kind_state(&s, "issue").await.unwrap().checkpoint,
+        None
+    );
+    f.store.begin_run(&s, T0 + 2).await.unwrap();
+    assert_eq!(
+        f.store.kind_state(&s, "issue").await.unwrap().checkpoint,
+        None
+    );
+}
+
+async fn finish_kind_keeps_bookmark_on_success_only(f: &Fixture) {
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], Some("c1"))
+        .await
+        .unwrap();
+    let ok = KindResult {
+        created: 1,
+        bookmark: Some(T0),
+        ..Default::default()
+    };
+    f.store.finish_kind(&s, run, "issue", &ok).await.unwrap();
+    let st = f.store.kind_state(&s, "issue").await.unwrap();
+    assert_eq!(
+        st,
+        ocean_store::KindState {
+            bookmark: Some(T0),
+            checkpoint: None,
+            done_in_run: true
+        }
+    );
+    f.store.finish_run(&s, run).await.unwrap();
+
+    let run2 = f.store.begin_run(&s, T0 + 100).await.unwrap().id;
+    let st = f.store.kind_state(&s, "issue").await.unwrap();
+    assert_eq!(
+        (st.bookmark, st.done_in_run),
+        (Some(T0), false),
+        "done is per run"
+    );
+    f.store
+        .apply(&s, Some(run2), "issue", &[], &[], Some("c2"))
+        .await
+        .unwrap();
+    let failed = KindResult {
+        error: Some("HTTP 500".into()),
+        bookmark: Some(T0 + 100),
+        ..Default::default()
+    };
+    f.store
+        .finish_kind(&s, run2, "issue", &failed)
+        .await
+        .unwrap();
+    let st = f.store.kind_state(&s, "issue").await.unwrap();
+    assert_eq!(
+        st,
+        ocean_store::KindState {
+            bookmark: Some(T0),
+            checkpoint: None,
+            done_in_run: false
+        }
+    );
+    // A kind that never had state gets it on its first success.
+    let ok = KindResult {
+        bookmark: Some(5),
+        ..Default::default()
+    };
+    f.store.finish_kind(&s, run2, "board", &ok).await.unwrap();
+    let st = f.store.kind_state(&s, "board").await.unwrap();
+    assert_eq!((st.bookmark, st.done_in_run), (Some(5), true));
+}
+
+async fn unknown_runs_are_refused(f: &Fixture) {
+    let (s, other) = (scope("jira"), scope("jira"));
+    let run = f.store.begin_run(&other, T0).await.unwrap().id;
+    let e = f.store.finish_run(&s, run).await.unwrap_err();
+    assert!(matches!(e, Error::UnknownRun { .. }), "{e}");
+    let e = f
+        .store
+        .finish_kind(&s, 987_654, "issue", &KindResult::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::UnknownRun { .. }), "{e}");
+}
+
+async fn touch_marks_seen_and_returns_missing(f: &Fixture) {
+    let s = scope("jira");
+    let r1 = f.store.begin_run(&s, T0).await.unwrap().id;
+    let items = [item("1", 1), item("2", 1), item("3", 1)];
+    f.store
+        .apply(&s, Some(r1), "issue", &items, &ids(&["3"]), None)
+        .await
+        .unwrap();
+    f.store.finish_run(&s, r1).await.unwrap();
+    let r2 = f.store.begin_run(&s, T0 + 1).await.unwrap().id;
+    let missing = f
+        .store
+        .touch(&s, r2, "issue", &ids(&["4", "1", "3"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        missing,
+        ids(&["4", "3"]),
+        "unknown and tombstoned ids, in the order given"
+    );
+    // "1" was seen in r2 by the census, "2" was not.
+    assert_eq!(
+        f.store.sweep(&s, r2, "issue", 1.0).await.unwrap(),
+        Sweep::Deleted(ids(&["2"]))
+    );
+    assert!(
+        f.store
+            .touch(&s, r2, "issue", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn sweep_tombstones_unseen(f: &Fixture) {
+    let s = scope("octopus");
+    let r1 = f.store.begin_run(&s, T0).await.unwrap().id;
+    assert_eq!(
+        f.store.sweep(&s, r1, "project", 0.5).await.unwrap(),
+        Sweep::Deleted(vec![])
+    );
+    let items: Vec<ItemWrite> = (0..10).map(|i| item(&format!("p{i}"), 1)).collect();
+    f.store
+        .apply(&s, Some(r1), "project", &items, &[], None)
+        .await
+        .unwrap();
+    f.store
+        .apply(&s, Some(r1), "space", &[item("s", 1)], &[], None)
+        .await
+        .unwrap();
+    f.store.finish_run(&s, r1).await.unwrap();
+    let r2 = f.store.begin_run(&s, T0 + 1).await.unwrap().id;
+    f.store
+        .apply(&s, Some(r2), "project", &items[..7], &[], None)
+        .await
+        .unwrap();
+    let swept = f.store.sweep(&s, r2, "project", 0.5).await.unwrap();
+    assert_eq!(swept, Sweep::Deleted(ids(&["p7", "p8", "p9"])));
+    let st = stats_of(f, &s, "project").await;
+    assert_eq!((st.live, st.tombstoned), (7, 3));
+    assert_eq!(
+        stats_of(f, &s, "space").await.live,
+        1,
+        "other kinds untouched"
+    );
+    // Swept items coming back are created.
+    let a = f
+        .store
+        .apply(&s, Some(r2), "project", &items[7..], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Created, Created, Created]);
+}
+
+async fn sweep_refuses_over_threshold(f: &Fixture) {
+    let s = scope("jira");
+    let r1 = f.store.begin_run(&s, T0).await.unwrap().id;
+    let items: Vec<ItemWrite> = (0..10).map(|i| item(&i.to_string(), 1)).collect();
+    f.store
+        .apply(&s, Some(r1), "issue", &items, &[], None)
+        .await
+        .unwrap();
+    f.store.finish_run(&s, r1).await.unwrap();
+    let r2 = f.store.begin_run(&s, T0 + 1).await.unwrap().id;
+    f.store
+        .apply(&s, Some(r2), "issue", &items[..4], &[], None)
+        .await
+        .unwrap();
+    let swept = f.store.sweep(&s, r2, "issue", 0.5).await.unwrap();
+    assert_eq!(
+        swept,
+        Sweep::Refused {
+            would_delete: 6,
+            live: 10
+        }
+    );
+    let st = stats_of(f, &s, "issue").await;
+    assert_eq!((st.live, st.tombstoned), (10, 0), "nothing changed");
+    // Exactly at the threshold is allowed.
+    f.store
+        .apply(&s, Some(r2), "issue", &items[4..5], &[], None)
+        .await
+        .unwrap();
+    let swept = f.store.sweep(&s, r2, "issue", 0.5).await.unwrap();
+    assert_eq!(swept, Sweep::Deleted(ids(&["5", "6", "7", "8", "9"])));
+}
+
+async fn sweep_rejects_bad_fraction(f: &Fixture) {
+    let s = scope("jira");
+    let r = f.store.begin_run(&s, T0).await.unwrap().id;
+    for bad in [f64::NAN, -0.1, f64::INFINITY] {
+        let e = f.store.sweep(&s, r, "issue", bad).await.unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }), "{e}");
+    }
+}
+
+async fn export_is_ordered_filtered_and_paged(f: &Fixture) {
+    let (j, o) = (scope("jira"), scope("octopus"));
+    let rj = f.store.begin_run(&j, T0).await.unwrap().id;
+    let ro = f.store.begin_run(&o, T0).await.unwrap().id;
+    // More than one export page (1000) of one kind, written out of order.
+    let mut many: Vec<ItemWrite> = (0..2345).map(|i| item(&format!("{i:05}"), 1)).collect();
+    many.reverse();
+    for chunk in many.chunks(500) {
+        f.store
+            .apply(&j, Some(rj), "issue", chunk, &[], None)
+            .await
+            .unwrap();
+    }
+    f.store
+        .apply(&j, Some(rj), "issue", &[], &ids(&["00007"]), None)
+        .await
+        .unwrap();
+    f.store
+        .apply(&j, Some(rj), "board", &[item("b", 1)], &[], None)
+        .await
+        .unwrap();
+    f.store
+        .apply(&o, Some(ro), "project", &[item("p", 1)], &[], None)
+        .await
+        .unwrap();
+
+    let all: Vec<_> = f
+        .store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let keys: Vec<_> = all
+        .iter()
+        .map(|i| (i.provider.clone(), i.kind.clone(), i.id.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "ordered by provider, kind, id");
+    assert_eq!(all.len(), 2344 + 2);
+    assert!(
+        !all.iter().any(|i| i.id == "00007"),
+        "tombstones are not exported"
+    );
+
+    let filter = ExportFilter {
+        provider: Some("jira".into()),
+        kinds: vec!["board".into()],
+    };
+    let boards: Vec<_> = f.store.export(filter).try_collect().await.unwrap();
+    assert_eq!(boards.len(), 1);
+    assert_eq!(
+        (boards[0].kind.as_str(), boards[0].tenant.as_str()),
+        ("board", j.tenant.as_str())
+    );
+    let filter = ExportFilter {
+        provider: Some("octopus".into()),
+        kinds: vec![],
+    };
+    let octo: Vec<_> = f.store.export(filter).try_collect().await.unwrap();
+    assert_eq!(octo.len(), 1);
+    let filter = ExportFilter {
+        provider: None,
+        kinds: vec!["issue".into(), "project".into()],
+    };
+    assert_eq!(
+        f.store
+            .export(filter)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        2345
+    );
+}
+
+async fn stats_counts_and_last_run(f: &Fixture) {
+    let s = scope("jira");
+    let r1 = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(
+            &s,
+            Some(r1),
+            "issue",
+            &[item("1", 1), item("2", 1)],
+            &ids(&["2"]),
+            None,
+        )
+        .await
+        .unwrap();
+    let res = KindResult {
+        created: 2,
+        deleted: 1,
+        requests: 3,
+        elapsed_ms: 40,
+        bookmark: Some(T0),
+        ..Default::default()
+    };
+    f.store.finish_kind(&s, r1, "issue", &res).await.unwrap();
+    let fail = KindResult {
+        error: Some("boom".into()),
+        ..Default::default()
+    };
+    f.store.finish_kind(&s, r1, "board", &fail).await.unwrap();
+    f.store.finish_run(&s, r1).await.unwrap();
+    let st = stats_of(f, &s, "issue").await;
+    assert_eq!((st.live, st.tombstoned), (1, 1));
+    assert_eq!(st.last_run, Some((r1, T0, res)));
+    let board = stats_of(f, &s, "board").await;
+    assert_eq!(
+        (board.live, board.last_run.map(|r| r.2.error)),
+        (0, Some(Some("boom".into())))
+    );
+    let r2 = f.store.begin_run(&s, T0 + 9).await.unwrap().id;
+    let res2 = KindResult {
+        unchanged: 1,
+        ..Default::default()
+    };
+    f.store.finish_kind(&s, r2, "issue", &res2).await.unwrap();
+    assert_eq!(
+        stats_of(f, &s, "issue").await.last_run,
+        Some((r2, T0 + 9, res2))
+    );
+}
+
+async fn tenants_never_mix(f: &Fixture) {
+    let (a, b) = (scope("jira"), scope("jira"));
+    let ra = f.store.begin_run(&a, T0).await.unwrap().id;
+    let rb = f.store.begin_run(&b, T0).await.unwrap().id;
+    f.store
+        .apply(&a, Some(ra), "issue", &[item("1", 1)], &[], Some("a"))
+        .await
+        .unwrap();
+    let x = f
+        .store
+        .apply(&b, Some(rb), "issue", &[item("1", 2)], &ids(&["1"]), None)
+        .await;
+    let x = x.unwrap();
+    assert_eq!(x.actions, [Created]);
+    let x = f
+        .store
+        .apply(&b, Some(rb), "issue", &[], &ids(&["1"]), None)
+        .await
+        .unwrap();
+    assert!(x.deleted.is_empty());
+    assert_eq!(
+        f.store.kind_state(&b, "issue").await.unwrap().checkpoint,
+        None
+    );
+    assert_eq!(
+        f.store.touch(&b, rb, "issue", &ids(&["1"])).await.unwrap(),
+        ids(&["1"])
+    );
+    assert_eq!(
+        f.store.sweep(&b, rb, "issue", 1.0).await.unwrap(),
+        Sweep::Deleted(vec![])
+    );
+    assert_eq!(stats_of(f, &a, "issue").await.live, 1);
+    let st = stats_of(f, &b, "issue").await;
+    assert_eq!((st.live, st.tombstoned), (0, 1));
+}
+
+async fn stats_of(f: &Fixture, s: &ocean_store::Scope, kind: &str) -> ocean_store::KindStats {
+    let all = f.store.stats().await.unwrap();
+    all.into_iter()
+        .find(|k| &k.scope == s && k.kind == kind)
+        .unwrap_or_else(|| panic!("no stats for {kind} of {s:?}"))
+}
