@@ -90,6 +90,10 @@ pub struct ServeArgs {
     /// The first retry's wait after a failed run, doubling up to the interval (default 30s).
     #[arg(long, value_name = "DURATION")]
     pub retry_base: Option<String>,
+    /// How long a worker holds a claimed delivery before another (or the next start) may
+    /// take it (default 60s).
+    #[arg(long, value_name = "DURATION")]
+    pub claim: Option<String>,
     /// This replica's name in the lease table (default HOST-PID).
     #[arg(long, value_name = "NAME")]
     pub replica: Option<String>,

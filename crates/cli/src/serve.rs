@@ -116,6 +116,9 @@ fn options(args: &ServeArgs, config: &ServeConfig) -> Result<Options, Failure> {
     if let Some(d) = pick(&None, &config.repair_interval, "repair_interval")? {
         o.repair_interval = d;
     }
+    if let Some(d) = pick(&args.claim, &None, "claim")? {
+        o.claim = d;
+    }
     if let Some(d) = pick(&args.retry_base, &None, "retry_base")? {
         o.retry_base = d;
     }
