@@ -31,7 +31,7 @@ pub enum Error {
     },
     /// The store could not be opened or reached (a missing directory, a refused or
     /// failed PostgreSQL connection, wrong credentials).
-    #[error("cannot open store {store}: {source}")]
+    #[error("cannot open store {store}: {}", chain(.source.as_ref()))]
     Open {
         /// The store (printable).
         store: String,
@@ -40,7 +40,7 @@ pub enum Error {
         source: Source,
     },
     /// The SQLite file is not a database or is damaged.
-    #[error("store {store} is corrupted or not an ocean store: {source}")]
+    #[error("store {store} is corrupted or not an ocean store: {}", chain(.source.as_ref()))]
     Corrupt {
         /// The store (printable).
         store: String,
@@ -92,7 +92,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A database operation failed.
-    #[error("store {store}: {op} failed: {source}")]
+    #[error("store {store}: {op} failed: {}", chain(.source.as_ref()))]
     Backend {
         /// The store (printable).
         store: String,
@@ -102,4 +102,19 @@ pub enum Error {
         #[source]
         source: Source,
     },
+}
+
+/// `e` and its sources, joined by `: ` (a source whose text is already there is skipped).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
 }

@@ -47,7 +47,7 @@ pub struct ItemWrite {
 pub enum ItemAction {
     /// Not stored before (or tombstoned): now live.
     Created,
-    /// Stored with other content (content hash differs).
+    /// Stored with other content (content hash of JSON and parent differs).
     Updated,
     /// Stored with the same content; only its last-seen run moved.
     Unchanged,
@@ -200,7 +200,9 @@ pub trait Store: Send + Sync {
     /// In one transaction: upserts `items` (comparing content hashes; every item's
     /// last-seen run becomes `run`), tombstones `deletes`, and stores `checkpoint` as
     /// the kind's checkpoint (`None` leaves it as it was). `run` is `None` for
-    /// changes that belong to no run (webhook deliveries).
+    /// changes that belong to no run (webhook deliveries): those leave last-seen runs as
+    /// they were. Items are written before deletes, so an id in both ends tombstoned; an
+    /// id repeated in `items` is compared with its earlier write in the same call.
     async fn apply(
         &self,
         scope: &Scope,
@@ -212,7 +214,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Applied>;
 
     /// Marks live items of `kind` with these ids as seen in `run` (an id-only census),
-    /// and returns the ids the store does not hold live (to fetch).
+    /// and returns the ids the store does not hold live (to fetch), in the order given.
     async fn touch(
         &self,
         scope: &Scope,
@@ -232,8 +234,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Sweep>;
 
     /// Records the kind's result in the run history; on success (`result.error` is
-    /// `None`) keeps `result.bookmark` and marks the kind done in the run. Clears the
-    /// kind's checkpoint either way.
+    /// `None`) keeps `result.bookmark` (a `None` bookmark leaves the kept one as it was)
+    /// and marks the kind done in the run. Clears the kind's checkpoint either way.
+    /// Fails with [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_kind(
         &self,
         scope: &Scope,
@@ -242,7 +245,8 @@ pub trait Store: Send + Sync {
         result: &KindResult,
     ) -> Result<()>;
 
-    /// Ends the run; the next [`Store::begin_run`] begins a new one.
+    /// Ends the run; the next [`Store::begin_run`] begins a new one. Fails with
+    /// [`Error::UnknownRun`] when `run` is not a run of `scope`.
     async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()>;
 
     /// The live catalog, ordered by provider, kind and id (then tenant), streamed in
@@ -319,9 +323,6 @@ pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
 /// How many items one export page holds.
 pub(crate) const EXPORT_BATCH: usize = 1000;
 
-/// The keyset position of an export page: the last (provider, kind, id, tenant) yielded.
-pub(crate) type ExportKey = (String, String, String, String);
-
 /// The content hash stored with an item: SHA-256 over its parent and JSON, first 16 bytes.
 pub(crate) fn content_hash(item: &ItemWrite) -> [u8; 16] {
     use sha2::{Digest, Sha256};
@@ -387,40 +388,94 @@ pub(crate) fn exceeds(would_delete: u64, live: u64, max_fraction: f64) -> bool {
     would_delete as f64 > max_fraction * live as f64
 }
 
-/// Streams export pages fetched by `fetch` (given the last key of the previous page)
-/// until a short page; at most one page is held at a time.
-pub(crate) fn paged<F, Fut>(fetch: F) -> BoxStream<'static, Result<CatalogItem>>
-where
-    F: FnMut(Option<ExportKey>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Vec<CatalogItem>>> + Send + 'static,
-{
+/// Two strings: a (provider, kind) group or an (id, tenant) position within one.
+pub(crate) type Pair = (String, String);
+
+/// What an export reads from a backend: the (provider, kind) groups of the item key
+/// order, and pages of live items within one group.
+#[async_trait]
+pub(crate) trait ExportSource: Send + Sync + 'static {
+    /// The first (provider, kind) strictly after `after` (from the start when `None`).
+    async fn next_group(&self, after: Option<(String, String)>)
+    -> Result<Option<(String, String)>>;
+
+    /// Up to [`EXPORT_BATCH`] live items of a group ordered by (id, tenant), strictly
+    /// after `after`.
+    async fn page(
+        &self,
+        provider: &str,
+        kind: &str,
+        after: Option<Pair>,
+    ) -> Result<Vec<CatalogItem>>;
+}
+
+/// Streams the live items `filter` selects from `src`, ordered by provider, kind, id and
+/// tenant: group by group, page by page (keyset pagination, so each page is an index
+/// seek), holding at most one page.
+pub(crate) fn export_stream(
+    src: std::sync::Arc<dyn ExportSource>,
+    filter: ExportFilter,
+) -> BoxStream<'static, Result<CatalogItem>> {
     use futures::StreamExt;
-    struct Pager<F> {
-        fetch: F,
-        after: Option<ExportKey>,
+    struct Pager {
+        src: std::sync::Arc<dyn ExportSource>,
+        filter: ExportFilter,
+        /// The group being read and the last (id, tenant) yielded from it.
+        group: Option<(Pair, Option<Pair>)>,
+        /// The last group finished (or skipped).
+        last: Option<Pair>,
         done: bool,
     }
+    impl Pager {
+        async fn next_page(&mut self) -> Result<Option<Vec<CatalogItem>>> {
+            loop {
+                if self.done {
+                    return Ok(None);
+                }
+                let Some(((provider, kind), after)) = self.group.take() else {
+                    let from = match (self.last.take(), &self.filter.provider) {
+                        (None, Some(p)) => Some((p.clone(), String::new())),
+                        (last, _) => last,
+                    };
+                    match self.src.next_group(from).await? {
+                        None => self.done = true,
+                        Some((p, _)) if self.filter.provider.as_ref().is_some_and(|f| *f != p) => {
+                            self.done = true
+                        }
+                        Some(g)
+                            if !self.filter.kinds.is_empty()
+                                && !self.filter.kinds.contains(&g.1) =>
+                        {
+                            self.last = Some(g)
+                        }
+                        Some(g) => self.group = Some((g, None)),
+                    }
+                    continue;
+                };
+                let items = self.src.page(&provider, &kind, after).await?;
+                if items.len() < EXPORT_BATCH {
+                    self.last = Some((provider, kind));
+                } else if let Some(l) = items.last() {
+                    let after = Some((l.id.clone(), l.tenant.clone()));
+                    self.group = Some(((provider, kind), after));
+                }
+                if !items.is_empty() {
+                    return Ok(Some(items));
+                }
+            }
+        }
+    }
     let pager = Pager {
-        fetch,
-        after: None,
+        src,
+        filter,
+        group: None,
+        last: None,
         done: false,
     };
     futures::stream::unfold(pager, |mut p| async move {
-        if p.done {
-            return None;
-        }
-        match (p.fetch)(p.after.take()).await {
-            Ok(items) => {
-                p.done = items.len() < EXPORT_BATCH;
-                let last = items.last()?;
-                p.after = Some((
-                    last.provider.clone(),
-                    last.kind.clone(),
-                    last.id.clone(),
-                    last.tenant.clone(),
-                ));
-                Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p))
-            }
+        match p.next_page().await {
+            Ok(Some(items)) => Some((items.into_iter().map(Ok).collect::<Vec<_>>(), p)),
+            Ok(None) => None,
             Err(e) => {
                 p.done = true;
                 Some((vec![Err(e)], p))

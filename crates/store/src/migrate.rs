@@ -79,11 +79,12 @@ pub(crate) const SQLITE: &[&str] = &[
 /// PostgreSQL migrations, in order (same schema as [`SQLITE`]).
 pub(crate) const POSTGRES: &[&str] = &[
     // 1: items, runs, kind state, run history.
+    // Keys compare bytewise (COLLATE "C"), as in SQLite: the same export order on both.
     "CREATE TABLE items (
-        provider TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        id TEXT NOT NULL,
-        tenant TEXT NOT NULL,
+        provider TEXT COLLATE \"C\" NOT NULL,
+        kind TEXT COLLATE \"C\" NOT NULL,
+        id TEXT COLLATE \"C\" NOT NULL,
+        tenant TEXT COLLATE \"C\" NOT NULL,
         parent_field TEXT,
         parent_id TEXT,
         json TEXT NOT NULL,

@@ -95,7 +95,10 @@ impl Fixture {
         let url = postgres_url(test)?;
         let client = match admin(&url).await {
             Ok(c) => c,
-            Err(e) => return skip_unreachable(test, e.to_string()),
+            Err(e) => {
+                let cause = std::error::Error::source(&e).map(|s| format!(": {s}"));
+                return skip_unreachable(test, format!("{e}{}", cause.unwrap_or_default()));
+            }
         };
         let schema = format!("t_{}", unique());
         client
