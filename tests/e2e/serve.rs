@@ -41,7 +41,11 @@ impl Backend {
         match std::env::var("OCEAN_TEST_POSTGRES") {
             Ok(url) if !url.trim().is_empty() => Some(Backend::Postgres(url)),
             _ => {
-                eprintln!("SKIPPED {test} on PostgreSQL: OCEAN_TEST_POSTGRES is not set");
+                let why = "OCEAN_TEST_POSTGRES is not set";
+                if std::env::var("OCEAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!("{test}: {why}, and OCEAN_REQUIRE_POSTGRES=1 requires PostgreSQL");
+                }
+                eprintln!("SKIPPED {test} on PostgreSQL: {why}");
                 None
             }
         }
