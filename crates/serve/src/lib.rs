@@ -46,7 +46,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -386,7 +388,7 @@ impl Service {
             t.wake.notify_one();
         }
         let all = futures::future::join_all(drains);
-        let in_time = tokio::time::timeout_at(deadline.into(), all).await.is_ok();
+        let in_time = tokio::time::timeout_at(deadline, all).await.is_ok();
         if !in_time {
             tracing::warn!(
                 timeout = ?shared.options.shutdown_timeout,

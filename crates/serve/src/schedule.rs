@@ -5,7 +5,9 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use ocean_core::Provider;
 use ocean_sync::{Feed, FeedLine, Mode, RunReport, Settings};
@@ -75,7 +77,7 @@ pub(crate) async fn run(shared: Arc<Shared>, tenant: Arc<TenantState>) {
     let mut failures = 0u32;
     loop {
         let asked = tokio::select! {
-            () = tokio::time::sleep_until(next.into()) => false,
+            () = tokio::time::sleep_until(next) => false,
             () = tenant.trigger.notified() => true,
             () = shared.stopped() => return,
         };

@@ -66,6 +66,11 @@ pub(crate) async fn run(shared: Arc<Shared>, tenant: Arc<TenantState>) {
                 tracing::info!(tenant = tenant.name(), "delivery queue drained");
                 return;
             }
+            // Other replicas record and apply deliveries too: the store has the count.
+            if let Ok(depth) = shared.store.queue_depth(&tenant.scope).await {
+                tenant.pending.store(depth, Ordering::SeqCst);
+                tenant.publish_depth(&shared.metrics);
+            }
             // A new delivery, shutdown, or the poll (deliveries another replica recorded,
             // claims that lapsed) wakes us.
             tokio::select! {
