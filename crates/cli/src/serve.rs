@@ -158,16 +158,21 @@ fn tenant(
                 .ok_or_else(|| format!("tenant {name:?}: give `token_env` (or `token`)"))?;
             let email = t
                 .email
-                .clone()
+                .as_deref()
                 .ok_or_else(|| format!("tenant {name:?}: give `email`"))?;
+            let email = serve_config::expand(name, "email", email)?;
             let credentials = JiraCredentials {
-                url: Some(t.url.clone()),
+                url: Some(serve_config::expand(name, "url", &t.url)?),
                 email: Some(email),
                 token: Some(token),
             };
             let client = clients::jira(credentials, &tuning)?;
             let sync = SyncOptions {
-                jql: t.jql.clone(),
+                jql: t
+                    .jql
+                    .as_deref()
+                    .map(|j| serve_config::expand(name, "jql", j))
+                    .transpose()?,
                 ..SyncOptions::default()
             };
             let provider = Arc::new(JiraProvider::new(client.clone(), sync.clone()));
@@ -191,7 +196,7 @@ fn tenant(
             let key = serve_config::secret(name, "api_key", &t.api_key, &t.api_key_env)?
                 .ok_or_else(|| format!("tenant {name:?}: give `api_key_env` (or `api_key`)"))?;
             let credentials = OctopusCredentials {
-                url: Some(t.url.clone()),
+                url: Some(serve_config::expand(name, "url", &t.url)?),
                 api_key: Some(key),
             };
             let max_items = Some(t.max_items.unwrap_or(1000)).filter(|n| *n > 0);

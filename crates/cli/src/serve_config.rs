@@ -1,7 +1,8 @@
 //! `ocean serve --config ocean.toml`: the `[serve]` table and its `[[serve.tenants]]`.
 //!
 //! Secrets are given by environment variable name (`token_env`, `api_key_env`,
-//! `webhook_secret_env`) or, less safely, inline; errors name the tenant and the field,
+//! `webhook_secret_env`), as `${VAR}` inside a value (the convention of the other
+//! commands' config), or, less safely, inline; errors name the tenant and the field,
 //! never a value.
 
 use std::path::Path;
@@ -91,6 +92,27 @@ pub struct TenantConfig {
     pub repair_webhook: Option<bool>,
 }
 
+/// `raw` with every `${NAME}` replaced by the environment variable `NAME`.
+pub fn expand(tenant: &str, field: &str, raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("tenant {tenant:?}: {field} has `${{` without `}}`"))?;
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| {
+            format!("tenant {tenant:?}: {field} names ${{{name}}}, which is not set")
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Reads and parses `path`.
 pub fn load(path: &Path) -> Result<ServeConfig, String> {
     let text = std::fs::read_to_string(path)
@@ -108,7 +130,7 @@ pub fn secret(
     env: &Option<String>,
 ) -> Result<Option<String>, String> {
     if let Some(v) = inline.as_ref().filter(|v| !v.is_empty()) {
-        return Ok(Some(v.clone()));
+        return expand(tenant, field, v).map(Some);
     }
     match env {
         Some(var) => match std::env::var(var) {
@@ -177,6 +199,20 @@ mod tests {
         .unwrap();
         assert_eq!(file.serve.tenants[0].name, "acme");
         assert!(toml::from_str::<File>("[serve]\nbogus = 1").is_err());
+    }
+
+    #[test]
+    fn values_expand_environment_variables() {
+        // PATH is set wherever tests run.
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(expand("t", "url", "a${PATH}b"), Ok(format!("a{path}b")));
+        assert_eq!(expand("t", "url", "plain"), Ok("plain".into()));
+        let e = expand("t", "token", "${OCEAN_TEST_SURELY_UNSET}").unwrap_err();
+        assert!(
+            e.contains("OCEAN_TEST_SURELY_UNSET") && e.contains("token"),
+            "{e}"
+        );
+        assert!(expand("t", "url", "${OPEN").is_err());
     }
 
     #[test]
