@@ -1,5 +1,6 @@
 //! Write throughput of a store: N items of ~2 KB in batches of 500, then the same items
-//! again (all unchanged), then a full export.
+//! again (all unchanged), then changed; then an id-only census and sweep in a new run, a
+//! full export and the stats.
 //!
 //! ```text
 //! cargo run --release -p ocean-store --example store_bench -- [STORE] [N]
@@ -67,6 +68,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{pass:>9}: {:>9.0} items/s ({s:.2} s)", n as f64 / s);
     }
 
+    // An id-only census in a new run, 1000 ids a call, then its sweep.
+    store.finish_run(&scope, run).await?;
+    let run = store.begin_run(&scope, 1).await?.id;
+    let start = Instant::now();
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    for chunk in ids.chunks(1000) {
+        store.touch(&scope, run, "issue", chunk).await?;
+    }
+    store.sweep(&scope, run, "issue", 0.5).await?;
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "   census: {:>9.0} ids/s ({s:.2} s, with the sweep)",
+        n as f64 / s
+    );
+
     let start = Instant::now();
     let filter = ExportFilter {
         provider: Some("jira".into()),
@@ -82,6 +98,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "   export: {:>9.0} items/s ({count} items, {s:.2} s)",
         count as f64 / s
+    );
+
+    let start = Instant::now();
+    let kinds = store.stats().await?.len();
+    println!(
+        "    stats: {:.2} s ({kinds} scope kinds)",
+        start.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -10,14 +10,16 @@ use crate::{Error, Result};
 /// SQLite migrations, in order.
 pub(crate) const SQLITE: &[&str] = &[
     // 1: items, runs, kind state, run history.
+    // An item's JSON lives apart from its (narrow) row, so that marking items seen,
+    // counting and sweeping rewrite and read small rows, never the bodies.
     "CREATE TABLE items (
+        item INTEGER PRIMARY KEY,
         provider TEXT NOT NULL,
         kind TEXT NOT NULL,
         id TEXT NOT NULL,
         tenant TEXT NOT NULL,
         parent_field TEXT,
         parent_id TEXT,
-        json TEXT NOT NULL,
         hash BLOB NOT NULL,
         first_seen_run INTEGER,
         last_seen_run INTEGER,
@@ -25,6 +27,10 @@ pub(crate) const SQLITE: &[&str] = &[
         deleted_run INTEGER
     );
     CREATE UNIQUE INDEX items_key ON items (provider, kind, id, tenant);
+    CREATE TABLE item_json (
+        item INTEGER PRIMARY KEY,
+        json TEXT NOT NULL
+    );
     CREATE TABLE runs (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         provider TEXT NOT NULL,
@@ -80,20 +86,25 @@ pub(crate) const SQLITE: &[&str] = &[
 pub(crate) const POSTGRES: &[&str] = &[
     // 1: items, runs, kind state, run history.
     // Keys compare bytewise (COLLATE "C"), as in SQLite: the same export order on both.
+    // As in SQLite, the JSON lives apart from the narrow item row.
     "CREATE TABLE items (
+        item BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         provider TEXT COLLATE \"C\" NOT NULL,
         kind TEXT COLLATE \"C\" NOT NULL,
         id TEXT COLLATE \"C\" NOT NULL,
         tenant TEXT COLLATE \"C\" NOT NULL,
         parent_field TEXT,
         parent_id TEXT,
-        json TEXT NOT NULL,
         hash BYTEA NOT NULL,
         first_seen_run BIGINT,
         last_seen_run BIGINT,
         tombstone BOOLEAN NOT NULL DEFAULT FALSE,
         deleted_run BIGINT,
-        PRIMARY KEY (provider, kind, id, tenant)
+        UNIQUE (provider, kind, id, tenant)
+    );
+    CREATE TABLE item_json (
+        item BIGINT PRIMARY KEY,
+        json TEXT NOT NULL
     );
     CREATE TABLE runs (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+use crate::common::{content_hash, from_db, to_db};
+use crate::export::Pair;
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
-    KindState, KindStats, Pair, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep,
-    content_hash, from_db, migrate, to_db,
+    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a connection attempt may take when the URL sets no `connect_timeout`.
@@ -84,6 +85,19 @@ async fn connect(config: &Config, store: &str) -> Result<Client> {
         // closed client and reconnects.
         let _ = connection.await;
     });
+    // Every query here reads a page or a batch through an index: plan each execution
+    // afresh (a generic plan cached while a fresh store's tables were tiny would keep
+    // scanning them whole), with no parallel workers (starting them costs more than they
+    // save).
+    client
+        .batch_execute(
+            "SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0",
+        )
+        .await
+        .map_err(|e| Error::Open {
+            store: store.to_string(),
+            source: Box::new(e),
+        })?;
     Ok(client)
 }
 
@@ -110,7 +124,9 @@ async fn migrate_conn(client: &mut Client, store: &str) -> Result<()> {
         // Read before creating anything, so that an up-to-date store needs no CREATE right.
         let exists: bool = tx
             .query_one(
-                "SELECT to_regclass('ocean_schema_version') IS NOT NULL",
+                // Where CREATE TABLE would put it: the current schema.
+                "SELECT to_regclass(quote_ident(current_schema()) || '.ocean_schema_version')
+                        IS NOT NULL",
                 &[],
             )
             .await
@@ -185,7 +201,7 @@ impl PgStore {
 
 impl Inner {
     /// The shared connection, reconnected first if it was lost.
-    async fn conn(&self) -> Result<MappedMutexGuard<'_, Conn>> {
+    async fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
         let mut guard = self.conn.lock().await;
         if guard.client.is_closed() {
             let client = connect(&self.config, &self.display).await?;
@@ -194,7 +210,7 @@ impl Inner {
                 stmts: HashMap::new(),
             };
         }
-        Ok(MutexGuard::map(guard, |c| c))
+        Ok(guard)
     }
 
     fn unknown_run(&self, scope: &Scope, run: RunId) -> Error {
@@ -218,26 +234,52 @@ impl ScopeLock for PgLock {}
 const CURRENT_RUN: &str = "SELECT id, started_at FROM runs
      WHERE provider = $1 AND tenant = $2 AND NOT finished ORDER BY id DESC LIMIT 1";
 const RUN_OF_SCOPE: &str = "SELECT 1 FROM runs WHERE id = $1 AND provider = $2 AND tenant = $3";
-const FIND: &str = "SELECT id, hash, tombstone FROM items
-     WHERE provider = $1 AND kind = $2 AND tenant = $3 AND id = ANY($4::text[])";
-const UPSERT: &str = "INSERT INTO items AS i (provider, kind, tenant, id, parent_field, parent_id,
-         json, hash, first_seen_run, last_seen_run)
-     SELECT $1::text, $2::text, $3::text, u.id, u.pf, u.pid, u.json, u.hash, $4::bigint, $4::bigint
-     FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])
-          AS u (id, pf, pid, json, hash)
+// A batch of ids is looked up one id at a time on the full key, in a `LATERAL … LIMIT 1`
+// subquery the planner cannot flatten into a join: with `id = ANY(…)` or a plain join it
+// may, on statistics that do not know the scope yet (a fresh store, a new tenant), scan
+// the scope's whole (provider, kind) range for every batch.
+const FIND: &str = "SELECT x.id, i.hash, i.tombstone
+     FROM unnest($4::text[]) AS x (id)
+     CROSS JOIN LATERAL (
+         SELECT hash, tombstone FROM items
+         WHERE provider = $1 AND kind = $2 AND id = x.id AND tenant = $3 LIMIT 1
+     ) i";
+const UPSERT: &str = "INSERT INTO items AS i (provider, kind, tenant, id, parent_field,
+         parent_id, hash, first_seen_run, last_seen_run)
+     SELECT $1::text, $2::text, $3::text, u.id, u.pf, u.pid, u.hash, $4::bigint, $4::bigint
+     FROM UNNEST($5::text[], $6::text[], $7::text[], $8::bytea[]) AS u (id, pf, pid, hash)
      ON CONFLICT (provider, kind, id, tenant) DO UPDATE SET
          parent_field = EXCLUDED.parent_field, parent_id = EXCLUDED.parent_id,
-         json = EXCLUDED.json, hash = EXCLUDED.hash,
+         hash = EXCLUDED.hash,
          first_seen_run = CASE WHEN i.tombstone THEN EXCLUDED.first_seen_run
                           ELSE i.first_seen_run END,
          last_seen_run = COALESCE(EXCLUDED.last_seen_run, i.last_seen_run),
-         tombstone = FALSE, deleted_run = NULL";
-const SEEN: &str = "UPDATE items SET last_seen_run = $4
-     WHERE provider = $1 AND kind = $2 AND tenant = $3 AND id = ANY($5::text[]) AND NOT tombstone
-     RETURNING id";
-const DELETE: &str = "UPDATE items SET tombstone = TRUE, deleted_run = $4
-     WHERE provider = $1 AND kind = $2 AND tenant = $3 AND id = ANY($5::text[]) AND NOT tombstone
-     RETURNING id";
+         tombstone = FALSE, deleted_run = NULL
+     RETURNING i.id, i.item";
+const UPSERT_JSON: &str = "INSERT INTO item_json (item, json)
+     SELECT * FROM UNNEST($1::bigint[], $2::text[])
+     ON CONFLICT (item) DO UPDATE SET json = EXCLUDED.json";
+/// The `item` keys of the live items of a batch of ids (`$1` provider, `$2` kind,
+/// `$3` tenant, `$5` ids), looked up id by id as in [`FIND`].
+macro_rules! live_items {
+    () => {
+        "item = ANY (ARRAY(
+             SELECT (SELECT item FROM items
+                     WHERE provider = $1 AND kind = $2 AND id = x.id AND tenant = $3
+                       AND NOT tombstone LIMIT 1)
+             FROM unnest($5::text[]) AS x (id)))"
+    };
+}
+const SEEN: &str = concat!(
+    "UPDATE items SET last_seen_run = $4 WHERE ",
+    live_items!(),
+    " RETURNING id"
+);
+const DELETE: &str = concat!(
+    "UPDATE items SET tombstone = TRUE, deleted_run = $4 WHERE ",
+    live_items!(),
+    " RETURNING id"
+);
 const CHECKPOINT: &str =
     "INSERT INTO kind_state (provider, tenant, kind, checkpoint, checkpoint_run)
      VALUES ($1, $2, $3, $4, $5)
@@ -348,8 +390,8 @@ impl Store for PgStore {
     ) -> Result<Applied> {
         let e = pg_err(&self.inner.display, "apply");
         let mut conn = self.inner.conn().await?;
-        let [find, upsert, seen, delete, set_checkpoint] = conn
-            .prepare([FIND, UPSERT, SEEN, DELETE, CHECKPOINT])
+        let [find, upsert, upsert_json, seen, delete, set_checkpoint] = conn
+            .prepare([FIND, UPSERT, UPSERT_JSON, SEEN, DELETE, CHECKPOINT])
             .await
             .map_err(&e)?;
         let tx = conn.client.transaction().await.map_err(&e)?;
@@ -401,13 +443,28 @@ impl Store for PgStore {
                     .iter()
                     .map(|i| i.parent.as_ref().map(|(_, v)| v.as_str()))
                     .collect();
+                let keys: HashMap<String, i64> = tx
+                    .query(&upsert, &[p, &kind, t, &run, &ids, &pf, &pid, &hashes])
+                    .await
+                    .map_err(&e)?
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                let mut keyed: Vec<i64> = Vec::with_capacity(rows.len());
+                for item in &rows {
+                    let Some(key) = keys.get(&item.id) else {
+                        return Err(Error::Backend {
+                            store: self.inner.display.clone(),
+                            op: "apply",
+                            source: format!("upsert returned no row for id {:?}", item.id).into(),
+                        });
+                    };
+                    keyed.push(*key);
+                }
                 let json: Vec<&str> = rows.iter().map(|i| i.json.as_str()).collect();
-                tx.execute(
-                    &upsert,
-                    &[p, &kind, t, &run, &ids, &pf, &pid, &json, &hashes],
-                )
-                .await
-                .map_err(&e)?;
+                tx.execute(&upsert_json, &[&keyed, &json])
+                    .await
+                    .map_err(&e)?;
             }
             if let (Some(run), false) = (run, unchanged.is_empty()) {
                 tx.execute(&seen, &[p, &kind, t, &run, &unchanged])
@@ -476,7 +533,7 @@ impl Store for PgStore {
         kind: &str,
         max_fraction: f64,
     ) -> Result<Sweep> {
-        crate::check_fraction(&self.inner.display, max_fraction)?;
+        crate::common::check_fraction(&self.inner.display, max_fraction)?;
         let e = pg_err(&self.inner.display, "sweep");
         let mut conn = self.inner.conn().await?;
         let [count, sweep] = conn
@@ -500,7 +557,7 @@ impl Store for PgStore {
         if would == 0 {
             return Ok(Sweep::Deleted(Vec::new()));
         }
-        if crate::exceeds(would, live, max_fraction) {
+        if crate::common::exceeds(would, live, max_fraction) {
             return Ok(Sweep::Refused {
                 would_delete: would,
                 live,
@@ -613,7 +670,7 @@ impl Store for PgStore {
     }
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
-        crate::export_stream(Arc::new(PgExport(Arc::clone(&self.inner))), filter)
+        crate::export::export_stream(Arc::new(PgExport(Arc::clone(&self.inner))), filter)
     }
 
     async fn enqueue(&self, scope: &Scope, body: &[u8], now: i64) -> Result<i64> {
@@ -765,7 +822,7 @@ impl Store for PgStore {
             .await
             .map_err(&e)?;
         for r in counts {
-            let st = crate::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
+            let st = crate::common::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
             st.live = from_db(r.get(3));
             st.tombstoned = from_db(r.get(4));
         }
@@ -779,7 +836,7 @@ impl Store for PgStore {
             .await
             .map_err(&e)?;
         for r in runs {
-            let st = crate::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
+            let st = crate::common::stats_slot(&mut out, r.get(0), r.get(1), r.get(2));
             st.last_run = Some((
                 r.get(3),
                 r.get(4),
@@ -804,7 +861,7 @@ impl Store for PgStore {
 struct PgExport(Arc<Inner>);
 
 #[async_trait]
-impl crate::ExportSource for PgExport {
+impl crate::export::ExportSource for PgExport {
     async fn next_group(&self, after: Option<Pair>) -> Result<Option<Pair>> {
         let e = pg_err(&self.0.display, "export");
         let mut conn = self.0.conn().await?;
@@ -826,14 +883,19 @@ impl crate::ExportSource for PgExport {
         kind: &str,
         after: Option<Pair>,
     ) -> Result<Vec<CatalogItem>> {
-        const PAGE: &str = "SELECT id, tenant, parent_field, parent_id, json FROM items
-             WHERE provider = $1 AND kind = $2 AND (id, tenant) > ($3, $4) AND NOT tombstone
-             ORDER BY id, tenant LIMIT $5";
+        // The page's items by the key index, then each one's JSON by its primary key.
+        const PAGE: &str = "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
+             FROM (SELECT item, id, tenant, parent_field, parent_id FROM items
+                   WHERE provider = $1 AND kind = $2 AND (id, tenant) > ($3, $4)
+                     AND NOT tombstone
+                   ORDER BY id, tenant LIMIT $5) i
+             CROSS JOIN LATERAL (SELECT json FROM item_json WHERE item = i.item LIMIT 1) j
+             ORDER BY i.id, i.tenant";
         let e = pg_err(&self.0.display, "export");
         let mut conn = self.0.conn().await?;
         let [page] = conn.prepare([PAGE]).await.map_err(&e)?;
         let (id, tenant) = after.unwrap_or_default();
-        let limit = crate::EXPORT_BATCH as i64;
+        let limit = crate::export::EXPORT_BATCH as i64;
         let rows = conn
             .client
             .query(&page, &[&provider, &kind, &id, &tenant, &limit])

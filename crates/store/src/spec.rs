@@ -70,10 +70,10 @@ impl Spec {
 /// ```
 pub fn redact(spec: &str) -> String {
     let Ok(mut url) = url::Url::parse(spec) else {
-        return spec.to_string();
+        return redact_unparsed(spec);
     };
     if url.cannot_be_a_base() {
-        return spec.to_string();
+        return redact_unparsed(spec);
     }
     if url.password().is_some() && url.set_password(Some("***")).is_err() {
         return "<unprintable store URL>".to_string();
@@ -96,6 +96,32 @@ pub fn redact(spec: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(pairs);
     }
     url.to_string()
+}
+
+/// [`redact`] for text that does not parse as a URL: everything between the first `:`
+/// after `scheme://` and the last `@` goes, as does every `password=` value. May hide
+/// more than the password, never less.
+fn redact_unparsed(spec: &str) -> String {
+    let mut out = match spec.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) if rest[..at].contains(':') => {
+                let user = rest[..at].split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:***{}", &rest[at..])
+            }
+            _ => spec.to_string(),
+        },
+        None => spec.to_string(),
+    };
+    let mut from = 0;
+    while let Some(pos) = out[from..].to_ascii_lowercase().find("password=") {
+        let start = from + pos + "password=".len();
+        let end = out[start..]
+            .find(['&', ' ', '#'])
+            .map_or(out.len(), |e| start + e);
+        out.replace_range(start..end, "***");
+        from = start + 3;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -142,5 +168,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("hunter2"), "{e}");
+        // Not parseable as URLs: still no password.
+        for bad in [
+            "postgres://user:hunter2@host:notaport/db",
+            "postgres://user:hun/ter2@host/db",
+            "postgres://user:hunter2@[::1/db",
+            "postgresql://h:x/db?PASSWORD=hunter2&x=1",
+        ] {
+            let r = redact(bad);
+            assert!(
+                !r.contains("hunter2") && !r.contains("ter2"),
+                "{bad} -> {r}"
+            );
+        }
+        assert_eq!(
+            redact("postgres://user:pw@host:x/db"),
+            "postgres://user:***@host:x/db"
+        );
     }
 }

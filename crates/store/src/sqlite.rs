@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::common::{content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
-    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, content_hash,
-    from_db, migrate, to_db,
+    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a write waits for another process's write transaction on the same file.
@@ -28,6 +28,7 @@ pub(crate) struct SqliteStore {
 }
 
 struct Inner {
+    /// The database file, canonical: the base of the scope lock files.
     path: PathBuf,
     display: String,
     conn: Mutex<Connection>,
@@ -60,13 +61,17 @@ impl SqliteStore {
     pub(crate) async fn open(path: PathBuf) -> Result<SqliteStore> {
         let display = path.display().to_string();
         let d = display.clone();
-        let conn = tokio::task::spawn_blocking(move || open_conn(&path, &d).map(|c| (c, path)))
-            .await
-            .map_err(|e| Error::Backend {
-                store: display.clone(),
-                op: "open",
-                source: Box::new(e),
-            })?;
+        let conn = tokio::task::spawn_blocking(move || {
+            let conn = open_conn(&path, &d)?;
+            // Lock files sit beside the real file, whichever path or link named it.
+            Ok((conn, std::fs::canonicalize(&path).unwrap_or(path)))
+        })
+        .await
+        .map_err(|e| Error::Backend {
+            store: display.clone(),
+            op: "open",
+            source: Box::new(e),
+        })?;
         let (conn, path) = conn?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -225,7 +230,7 @@ fn lock_path(path: &Path, scope: &Scope) -> PathBuf {
 struct SqliteExport(Arc<Inner>);
 
 #[async_trait]
-impl crate::ExportSource for SqliteExport {
+impl crate::export::ExportSource for SqliteExport {
     async fn next_group(
         &self,
         after: Option<(String, String)>,
@@ -257,11 +262,12 @@ impl crate::ExportSource for SqliteExport {
             let (id, tenant) = after.unwrap_or_default();
             let go = || -> rusqlite::Result<Vec<CatalogItem>> {
                 let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT id, tenant, parent_field, parent_id, json FROM items
-                     WHERE provider = ?1 AND kind = ?2 AND (id, tenant) > (?3, ?4)
-                       AND tombstone = 0
-                     ORDER BY id, tenant LIMIT {}",
-                    crate::EXPORT_BATCH
+                    "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
+                     FROM items i JOIN item_json j ON j.item = i.item
+                     WHERE i.provider = ?1 AND i.kind = ?2 AND (i.id, i.tenant) > (?3, ?4)
+                       AND i.tombstone = 0
+                     ORDER BY i.id, i.tenant LIMIT {}",
+                    crate::export::EXPORT_BATCH
                 ))?;
                 let rows = stmt.query_map(params![provider, kind, id, tenant], |r| {
                     let parent = match (
@@ -305,21 +311,25 @@ fn apply_tx(
     {
         let (p, t) = (&scope.provider, &scope.tenant);
         let mut find = tx.prepare_cached(
-            "SELECT rowid, hash, tombstone FROM items
+            "SELECT item, hash, tombstone FROM items
              WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4",
         )?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, json, hash,
+            "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, hash,
                                 first_seen_run, last_seen_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         )?;
+        let mut insert_json =
+            tx.prepare_cached("INSERT INTO item_json (item, json) VALUES (?1, ?2)")?;
         let mut rewrite = tx.prepare_cached(
-            "UPDATE items SET parent_field = ?2, parent_id = ?3, json = ?4, hash = ?5,
-                 first_seen_run = CASE WHEN tombstone THEN ?6 ELSE first_seen_run END,
-                 last_seen_run = COALESCE(?6, last_seen_run), tombstone = 0, deleted_run = NULL
-             WHERE rowid = ?1",
+            "UPDATE items SET parent_field = ?2, parent_id = ?3, hash = ?4,
+                 first_seen_run = CASE WHEN tombstone THEN ?5 ELSE first_seen_run END,
+                 last_seen_run = COALESCE(?5, last_seen_run), tombstone = 0, deleted_run = NULL
+             WHERE item = ?1",
         )?;
-        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE rowid = ?1")?;
+        let mut rewrite_json =
+            tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
+        let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
         for item in items {
             let hash = content_hash(item);
             let (pf, pid) = match &item.parent {
@@ -333,20 +343,22 @@ fn apply_tx(
                 .optional()?;
             let action = match found {
                 None => {
-                    insert.execute(params![p, kind, item.id, t, pf, pid, item.json, hash, run])?;
+                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, run])?;
+                    insert_json.execute(params![tx.last_insert_rowid(), item.json])?;
                     ItemAction::Created
                 }
-                Some((rowid, old, tombstone)) if tombstone || old != hash => {
-                    rewrite.execute(params![rowid, pf, pid, item.json, hash, run])?;
+                Some((row, old, tombstone)) if tombstone || old != hash => {
+                    rewrite.execute(params![row, pf, pid, hash, run])?;
+                    rewrite_json.execute(params![row, item.json])?;
                     if tombstone {
                         ItemAction::Created
                     } else {
                         ItemAction::Updated
                     }
                 }
-                Some((rowid, _, _)) => {
+                Some((row, _, _)) => {
                     if let Some(run) = run {
-                        seen.execute(params![rowid, run])?;
+                        seen.execute(params![row, run])?;
                     }
                     ItemAction::Unchanged
                 }
@@ -541,7 +553,7 @@ impl Store for SqliteStore {
         kind: &str,
         max_fraction: f64,
     ) -> Result<Sweep> {
-        crate::check_fraction(&self.inner.display, max_fraction)?;
+        crate::common::check_fraction(&self.inner.display, max_fraction)?;
         let (scope, kind) = (scope.clone(), kind.to_string());
         self.run("sweep", move |conn, store| {
             let mut go = || -> rusqlite::Result<Sweep> {
@@ -558,7 +570,7 @@ impl Store for SqliteStore {
                 if would == 0 {
                     return Ok(Sweep::Deleted(Vec::new()));
                 }
-                if crate::exceeds(would, live, max_fraction) {
+                if crate::common::exceeds(would, live, max_fraction) {
                     return Ok(Sweep::Refused {
                         would_delete: would,
                         live,
@@ -664,7 +676,7 @@ impl Store for SqliteStore {
     }
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
-        crate::export_stream(Arc::new(SqliteExport(Arc::clone(&self.inner))), filter)
+        crate::export::export_stream(Arc::new(SqliteExport(Arc::clone(&self.inner))), filter)
     }
 
     async fn stats(&self) -> Result<Vec<KindStats>> {
@@ -679,7 +691,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.live = from_db(r.get(3)?);
                         st.tombstoned = from_db(r.get(4)?);
                     }
@@ -691,7 +704,8 @@ impl Store for SqliteStore {
                     )?;
                     let mut rows = s.query([])?;
                     while let Some(r) = rows.next()? {
-                        let st = crate::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
+                        let st =
+                            crate::common::stats_slot(&mut out, r.get(0)?, r.get(1)?, r.get(2)?);
                         st.last_run = Some((
                             r.get(3)?,
                             r.get(4)?,

@@ -27,6 +27,7 @@ on_both_backends!(
     export_is_ordered_filtered_and_paged,
     stats_counts_and_last_run,
     tenants_never_mix,
+    two_handles_write_at_once,
 );
 
 async fn describe_names_the_store(f: &Fixture) {
@@ -685,6 +686,28 @@ async fn tenants_never_mix(f: &Fixture) {
     assert_eq!(stats_of(f, &a, "issue").await.live, 1);
     let st = stats_of(f, &b, "issue").await;
     assert_eq!((st.live, st.tombstoned), (0, 1));
+    // The same id live in both: exported once per tenant, each with its own bytes.
+    f.store
+        .apply(&b, Some(rb), "issue", &[item("1", 3)], &[], None)
+        .await
+        .unwrap();
+    let all: Vec<_> = f
+        .store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let ones: Vec<_> = all
+        .iter()
+        .filter(|i| i.id == "1" && (i.tenant == a.tenant || i.tenant == b.tenant))
+        .map(|i| (i.tenant.clone(), i.json.clone()))
+        .collect();
+    let mut want = vec![
+        (a.tenant.clone(), r#"{"id":"1","v":1}"#.to_string()),
+        (b.tenant.clone(), r#"{"id":"1","v":3}"#.to_string()),
+    ];
+    want.sort();
+    assert_eq!(ones, want, "ordered by tenant after provider, kind and id");
 }
 
 async fn stats_of(f: &Fixture, s: &ocean_store::Scope, kind: &str) -> ocean_store::KindStats {
@@ -692,4 +715,119 @@ async fn stats_of(f: &Fixture, s: &ocean_store::Scope, kind: &str) -> ocean_stor
     all.into_iter()
         .find(|k| &k.scope == s && k.kind == kind)
         .unwrap_or_else(|| panic!("no stats for {kind} of {s:?}"))
+}
+
+/// A call that fails half way leaves nothing of its effect (PostgreSQL refuses a NUL
+/// byte in text, so the second item of this batch fails after the first was written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_failed_apply_writes_nothing() {
+    let Some(f) = Fixture::postgres("postgres_failed_apply_writes_nothing").await else {
+        return;
+    };
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], Some("c1"))
+        .await
+        .unwrap();
+    let bad = ItemWrite {
+        id: "3".into(),
+        parent: None,
+        json: "{\"v\":\"\0\"}".into(),
+    };
+    let batch = [item("1", 2), item("2", 1), bad];
+    let e = f
+        .store
+        .apply(&s, Some(run), "issue", &batch, &ids(&["1"]), Some("c2"))
+        .await;
+    let e = e.unwrap_err();
+    assert!(matches!(e, Error::Backend { .. }), "{e}");
+    assert_eq!(
+        f.store
+            .kind_state(&s, "issue")
+            .await
+            .unwrap()
+            .checkpoint
+            .as_deref(),
+        Some("c1")
+    );
+    let items: Vec<_> = f
+        .store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let mine: Vec<_> = items.iter().filter(|i| i.tenant == s.tenant).collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].json, r#"{"id":"1","v":1}"#);
+    // The connection is still usable after the rolled-back transaction.
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[item("2", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Created]);
+    f.cleanup().await;
+}
+
+async fn two_handles_write_at_once(f: &Fixture) {
+    async fn write_many(store: &dyn ocean_store::Store, s: &ocean_store::Scope) {
+        let run = store.begin_run(s, T0).await.unwrap().id;
+        for n in 0..20 {
+            let items: Vec<ItemWrite> = (0..50).map(|i| item(&format!("{n}-{i}"), 1)).collect();
+            store
+                .apply(s, Some(run), "issue", &items, &[], Some("cp"))
+                .await
+                .unwrap();
+        }
+    }
+    let other = ocean_store::open(&f.spec).await.expect("second handle");
+    let (a, b) = (scope("jira"), scope("jira"));
+    tokio::join!(
+        write_many(f.store.as_ref(), &a),
+        write_many(other.as_ref(), &b)
+    );
+    assert_eq!(stats_of(f, &a, "issue").await.live, 1000);
+    assert_eq!(stats_of(f, &b, "issue").await.live, 1000);
+}
+
+/// A store whose server connection was cut reconnects on its next call (the call that
+/// finds the connection dead may fail with a backend error; none after it does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reconnects_after_losing_its_connection() {
+    let test = "postgres_reconnects_after_losing_its_connection";
+    let Some(f) = Fixture::postgres(test).await else {
+        return;
+    };
+    let app = format!("ocean_store_test_{}", std::process::id());
+    let store = ocean_store::open(&format!("{}&application_name={app}", f.spec))
+        .await
+        .unwrap();
+    let s = scope("jira");
+    let run = store.begin_run(&s, T0).await.unwrap().id;
+    store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    let admin = common::admin(&common::postgres_url(test).unwrap())
+        .await
+        .unwrap();
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if let Err(e) = store.kind_state(&s, "issue").await {
+        assert!(matches!(e, Error::Backend { .. }), "{e}");
+    }
+    let a = store
+        .apply(&s, Some(run), "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(a.actions, [Unchanged]);
+    f.cleanup().await;
 }
