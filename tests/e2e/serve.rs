@@ -36,23 +36,46 @@ impl Backend {
         Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
     }
 
-    /// PostgreSQL from `OCEAN_TEST_POSTGRES`, or `None` after saying why not.
-    fn postgres(test: &str) -> Option<Backend> {
-        match std::env::var("OCEAN_TEST_POSTGRES") {
-            Ok(url) if !url.trim().is_empty() => Some(Backend::Postgres(url)),
+    /// PostgreSQL from `OCEAN_TEST_POSTGRES`, in a fresh schema of its own, or `None`
+    /// after saying why not.
+    async fn postgres(test: &str) -> Option<Backend> {
+        let required = std::env::var("OCEAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        let url = match std::env::var("OCEAN_TEST_POSTGRES") {
+            Ok(url) if !url.trim().is_empty() => url,
             _ => {
                 let why = "OCEAN_TEST_POSTGRES is not set";
-                if std::env::var("OCEAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                if required {
                     panic!("{test}: {why}, and OCEAN_REQUIRE_POSTGRES=1 requires PostgreSQL");
                 }
                 eprintln!("SKIPPED {test} on PostgreSQL: {why}");
-                None
+                return None;
             }
-        }
+        };
+        let (client, conn) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            Ok(c) => c,
+            Err(e) if !required => {
+                eprintln!("SKIPPED {test} on PostgreSQL: server unreachable: {e}");
+                return None;
+            }
+            Err(e) => panic!("{test}: PostgreSQL unreachable ({e}), and OCEAN_REQUIRE_POSTGRES=1"),
+        };
+        tokio::spawn(conn);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let schema = format!("serve_{}_{nanos}", std::process::id());
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("create the test's schema");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Some(Backend::Postgres(format!(
+            "{url}{sep}options=-csearch_path%3D{schema}"
+        )))
     }
 
-    /// The store spec. Each test's simulator has its own port, so its tenant (the
-    /// scope of every row) is its own even in a shared PostgreSQL database.
+    /// The store spec.
     fn spec(&self) -> String {
         match self {
             Backend::Sqlite(dir) => format!("sqlite:{}", dir.path().join("catalog.db").display()),
@@ -558,7 +581,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(backend) = super::Backend::postgres(stringify!($name)) else {
+                    let Some(backend) = super::Backend::postgres(stringify!($name)).await else {
                         return;
                     };
                     super::$body(backend).await;
