@@ -393,6 +393,18 @@ async fn lifecycle(backend: Backend) {
     let (status, _) = serve.get("/healthz").await;
     assert_eq!(status, 200);
 
+    // The webhook path keeps its signature check: an unsigned delivery is refused.
+    let unsigned = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/integration/webhook",
+            serve.webhook_port
+        ))
+        .body(r#"{"webhookEvent":"jira:issue_updated","issue":{"id":"1","key":"X-1"}}"#)
+        .send()
+        .await
+        .expect("the receiver answers");
+    assert_eq!(unsigned.status().as_u16(), 401);
+
     // A mutation reaches the catalog through the webhook within a second.
     let live = &issues[0].0;
     let outcome = mutate(&sim, edit(live, "Edited live")).await;
@@ -567,6 +579,48 @@ async fn two_replicas(backend: Backend) {
     );
 }
 
+async fn admin_token(backend: Backend) {
+    let sim = sim(10).await;
+    let spec = backend.spec();
+    let config = config(&backend.dir(), &spec, &sim, "1h");
+    let serve = serve(&config, &["--admin-token", "admin-e2e-token"]);
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<&str>| {
+        let mut r = http.get(format!("{}{path}", serve.admin));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(get("/metrics", None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(
+        get("/metrics", Some("wrong"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        get("/metrics", Some("admin-e2e-token"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        get("/admin/tenants", None).await.unwrap().status().as_u16(),
+        401
+    );
+    // Probes stay open.
+    assert_eq!(get("/healthz", None).await.unwrap().status().as_u16(), 200);
+    assert!(
+        !serve.stderr().contains("admin-e2e-token"),
+        "the token was logged"
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident => $body:ident),* $(,)?) => {
         mod sqlite {
@@ -596,4 +650,5 @@ on_both_backends!(
     sigterm_drains_the_queue_with_nothing_lost => sigterm_drains,
     sigkill_after_a_202_loses_nothing => sigkill_after_ack,
     two_replicas_never_run_one_tenant_at_once => two_replicas,
+    the_admin_surface_requires_its_token => admin_token,
 );
