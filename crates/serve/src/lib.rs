@@ -276,6 +276,12 @@ impl Service {
             } else {
                 public.clone()
             };
+            if !tenant.source.verifies() {
+                tracing::warn!(
+                    tenant = tenant.name,
+                    "no webhook secret configured: unsigned deliveries are accepted from anyone"
+                );
+            }
             let state = TenantState::new(tenant, app_host);
             let depth = store.queue_depth(&state.scope).await?;
             state.pending.store(depth, Ordering::SeqCst);
