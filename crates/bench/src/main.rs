@@ -10,6 +10,7 @@ mod library;
 mod measure;
 mod report;
 mod scenarios;
+mod soak;
 mod template;
 
 use std::io::Write;
@@ -68,6 +69,25 @@ enum Command {
         /// The library client's concurrency limit (`lib` only).
         #[arg(long, default_value_t = 10)]
         max_concurrency: usize,
+    },
+    /// `ocean serve` against the simulator with mutations at a steady rate and dropped
+    /// webhooks, then one incremental run (issue 15's soak; not part of `all`).
+    Soak {
+        /// How long mutations go on, in minutes.
+        #[arg(long, default_value_t = 10.0)]
+        minutes: f64,
+        /// Mutations per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// The share of webhook deliveries the proxy drops.
+        #[arg(long, default_value_t = 0.05)]
+        drop: f64,
+        /// Simulator scale.
+        #[arg(long, default_value_t = 2000)]
+        items: usize,
+        /// The `ocean` binary (default: next to this one).
+        #[arg(long, value_name = "PATH")]
+        ocean: Option<PathBuf>,
     },
     /// The template page server of the memory scenario; prints where it listens.
     Serve {
@@ -147,6 +167,20 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 }
             })?;
             eprintln!("items={items}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Soak {
+            minutes,
+            rate,
+            drop,
+            items,
+            ocean,
+        } => {
+            let ocean = match ocean {
+                Some(path) => path,
+                None => default_ocean()?,
+            };
+            runtime(true)?.block_on(soak::soak(ocean, minutes, rate, drop, items))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port } => {

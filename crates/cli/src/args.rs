@@ -36,6 +36,73 @@ pub enum Command {
     Sim(SimArgs),
     /// Start the simulator in-process and sync every kind of both providers from it.
     Demo(DemoArgs),
+    /// Run as a service: webhooks into the catalog, scheduled syncs, self-repair, /metrics.
+    Serve(ServeArgs),
+}
+
+/// How `ocean serve` logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The config file: a [serve] table with [[serve.tenants]] (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The catalog (a file path, sqlite:PATH or postgres://…); overrides the config.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
+    /// Where webhooks are received, e.g. 0.0.0.0:8000 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// The public base URL providers post to (default: http://BIND).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Where /metrics, /healthz, /readyz and /admin listen (default 127.0.0.1:9090);
+    /// `none` serves them on the webhook listener behind --admin-token.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_bind: Option<String>,
+    /// A bearer token /metrics and /admin require.
+    #[arg(
+        long,
+        env = "OCEAN_ADMIN_TOKEN",
+        value_name = "T",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+    /// Between incremental runs (default 15m).
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// Between full runs with a deletion sweep (default 24h).
+    #[arg(long, value_name = "DURATION")]
+    pub full_interval: Option<String>,
+    /// The bound on a graceful shutdown (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub shutdown_timeout: Option<String>,
+    /// The scheduling lease's time to live: a dead replica's tenants move within it (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub lease_ttl: Option<String>,
+    /// The first retry's wait after a failed run, doubling up to the interval (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub retry_base: Option<String>,
+    /// How long a worker holds a claimed delivery before another (or the next start) may
+    /// take it (default 60s).
+    #[arg(long, value_name = "DURATION")]
+    pub claim: Option<String>,
+    /// This replica's name in the lease table (default HOST-PID).
+    #[arg(long, value_name = "NAME")]
+    pub replica: Option<String>,
+    /// A sweep that would delete more than this fraction of a kind's live items deletes nothing.
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = parse_fraction)]
+    pub max_delete_fraction: f64,
+    /// Log lines as text or JSON.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -81,7 +81,7 @@ fn source(
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

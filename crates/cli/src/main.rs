@@ -10,6 +10,8 @@ mod demo;
 mod listen;
 mod listen_store;
 mod report;
+mod serve;
+mod serve_config;
 mod sync;
 
 use std::io::Write;
@@ -24,11 +26,13 @@ use crate::report::Progress;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = Progress::new();
-    init_logging(
-        cli.verbose,
-        matches!(cli.command, Command::Demo(_)),
-        &progress,
-    );
+    let json = matches!(&cli.command, Command::Serve(a) if a.log_format == args::LogFormat::Json);
+    let default = match &cli.command {
+        Command::Demo(_) => "error",
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, default, json, &progress);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
             Command::Catalog(command) => catalog::command(command).await,
             Command::Sim(args) => commands::sim(args).await,
             Command::Demo(args) => demo::run(args, &progress).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match outcome {
@@ -65,20 +70,24 @@ fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
 }
 
 /// Logs on stderr, through the progress bars so they do not tear.
-fn init_logging(verbose: u8, demo: bool, progress: &Progress) {
-    let default = match (verbose, demo) {
-        (0, true) => "error",
-        (0, false) => "warn",
-        (1, _) => "info",
-        (2, _) => "debug",
+/// `quiet` is the level without `-v`; `json` writes one JSON object per line.
+fn init_logging(verbose: u8, quiet: &str, json: bool, progress: &Progress) {
+    let default = match verbose {
+        0 => quiet,
+        1 => "info",
+        2 => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let bars = progress.bars().clone();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(move || LogWriter(bars.clone()))
-        .init();
+        .with_writer(move || LogWriter(bars.clone()));
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }
 
 struct LogWriter(indicatif::MultiProgress);

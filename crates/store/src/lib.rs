@@ -163,6 +163,19 @@ pub struct ExportFilter {
     pub kinds: Vec<String>,
 }
 
+/// A webhook delivery recorded by [`Store::enqueue`], handed out by [`Store::dequeue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The delivery's id in the queue (increasing in enqueue order).
+    pub id: i64,
+    /// The delivery's body, byte for byte as received.
+    pub body: Vec<u8>,
+    /// When it was enqueued (epoch milliseconds, client clock).
+    pub enqueued_at: i64,
+    /// How many times it has been handed out, this time included.
+    pub attempts: u32,
+}
+
 /// Held while a scope is being written by one sync; dropping it releases the lock.
 pub trait ScopeLock: Send {}
 
@@ -244,6 +257,42 @@ pub trait Store: Send + Sync {
 
     /// Counts per scope and kind, with each kind's last run.
     async fn stats(&self) -> Result<Vec<KindStats>>;
+
+    /// Records a verified webhook delivery of `scope` durably (committed before this
+    /// returns, so a receiver may acknowledge it) and returns its id.
+    async fn enqueue(&self, scope: &Scope, body: &[u8], now: i64) -> Result<i64>;
+
+    /// Claims up to `limit` deliveries of `scope`, oldest first, that no one holds: each
+    /// is held for `claim_ms` from `now` (a crashed consumer's claim lapses then) and its
+    /// attempt count goes up by one. Several consumers never get the same delivery while
+    /// a claim holds.
+    async fn dequeue(
+        &self,
+        scope: &Scope,
+        limit: usize,
+        now: i64,
+        claim_ms: i64,
+    ) -> Result<Vec<Delivery>>;
+
+    /// Removes processed deliveries from the queue (ids not queued are ignored).
+    async fn ack(&self, scope: &Scope, ids: &[i64]) -> Result<()>;
+
+    /// How many deliveries of `scope` are queued (claimed or not).
+    async fn queue_depth(&self, scope: &Scope) -> Result<u64>;
+
+    /// Takes or renews the scheduling lease of `scope` for `holder` until `now + ttl_ms`:
+    /// `true` when `holder` holds it now (it was free, expired, or already `holder`'s),
+    /// `false` when another holder's lease has not expired.
+    async fn acquire_lease(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool>;
+
+    /// Gives the lease of `scope` up if `holder` holds it, so another may take it at once.
+    async fn release_lease(&self, scope: &Scope, holder: &str) -> Result<()>;
 }
 
 /// Opens (creating if missing, migrating if older) the store named by `spec`: a file

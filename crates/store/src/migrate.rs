@@ -62,6 +62,24 @@ pub(crate) const SQLITE: &[&str] = &[
         bookmark INTEGER,
         PRIMARY KEY (run, kind)
     );",
+    // 2: the webhook delivery queue and the scheduling leases (ocean serve).
+    "CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        body BLOB NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        claimed_until INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX deliveries_scope ON deliveries (provider, tenant, id);
+    CREATE TABLE leases (
+        provider TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (provider, tenant)
+    );",
 ];
 
 /// PostgreSQL migrations, in order (same schema as [`SQLITE`]).
@@ -119,10 +137,28 @@ pub(crate) const POSTGRES: &[&str] = &[
         bookmark BIGINT,
         PRIMARY KEY (run, kind)
     );",
+    // 2: the webhook delivery queue and the scheduling leases (ocean serve).
+    "CREATE TABLE deliveries (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        provider TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        enqueued_at BIGINT NOT NULL,
+        claimed_until BIGINT NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX deliveries_scope ON deliveries (provider, tenant, id);
+    CREATE TABLE leases (
+        provider TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (provider, tenant)
+    );",
 ];
 
 /// The newest schema version this binary knows (both backends share it).
-pub const SUPPORTED: i64 = 1;
+pub const SUPPORTED: i64 = 2;
 
 const _: () = assert!(SQLITE.len() as i64 == SUPPORTED && POSTGRES.len() as i64 == SUPPORTED);
 

@@ -20,8 +20,8 @@ use tokio_postgres::{Client, Config, NoTls, Statement};
 use crate::common::{content_hash, from_db, to_db};
 use crate::export::Pair;
 use crate::{
-    Applied, CatalogItem, Error, ExportFilter, ItemAction, ItemWrite, KindResult, KindState,
-    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
+    Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
+    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a connection attempt may take when the URL sets no `connect_timeout`.
@@ -671,6 +671,140 @@ impl Store for PgStore {
 
     fn export(&self, filter: ExportFilter) -> BoxStream<'static, Result<CatalogItem>> {
         crate::export::export_stream(Arc::new(PgExport(Arc::clone(&self.inner))), filter)
+    }
+
+    async fn enqueue(&self, scope: &Scope, body: &[u8], now: i64) -> Result<i64> {
+        let e = pg_err(&self.inner.display, "enqueue");
+        let mut conn = self.inner.conn().await?;
+        let [insert] = conn
+            .prepare([
+                "INSERT INTO deliveries (provider, tenant, body, enqueued_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            ])
+            .await
+            .map_err(&e)?;
+        let row = conn
+            .client
+            .query_one(&insert, &[&scope.provider, &scope.tenant, &body, &now])
+            .await
+            .map_err(&e)?;
+        Ok(row.get(0))
+    }
+
+    async fn dequeue(
+        &self,
+        scope: &Scope,
+        limit: usize,
+        now: i64,
+        claim_ms: i64,
+    ) -> Result<Vec<Delivery>> {
+        let e = pg_err(&self.inner.display, "dequeue");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut conn = self.inner.conn().await?;
+        // SKIP LOCKED: concurrent consumers (replicas) claim disjoint deliveries.
+        let [claim] = conn
+            .prepare([
+                "UPDATE deliveries SET claimed_until = $3 + $5, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM deliveries
+                              WHERE provider = $1 AND tenant = $2 AND claimed_until <= $3
+                              ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, body, enqueued_at, attempts",
+            ])
+            .await
+            .map_err(&e)?;
+        let rows = conn
+            .client
+            .query(
+                &claim,
+                &[&scope.provider, &scope.tenant, &now, &limit, &claim_ms],
+            )
+            .await
+            .map_err(&e)?;
+        let mut out: Vec<Delivery> = rows
+            .iter()
+            .map(|r| Delivery {
+                id: r.get(0),
+                body: r.get(1),
+                enqueued_at: r.get(2),
+                attempts: u32::try_from(r.get::<_, i32>(3)).unwrap_or(0),
+            })
+            .collect();
+        out.sort_by_key(|d| d.id);
+        Ok(out)
+    }
+
+    async fn ack(&self, scope: &Scope, ids: &[i64]) -> Result<()> {
+        let e = pg_err(&self.inner.display, "ack");
+        let mut conn = self.inner.conn().await?;
+        let [delete] = conn
+            .prepare([
+                "DELETE FROM deliveries WHERE provider = $1 AND tenant = $2 AND id = ANY($3)",
+            ])
+            .await
+            .map_err(&e)?;
+        let ids = ids.to_vec();
+        conn.client
+            .execute(&delete, &[&scope.provider, &scope.tenant, &ids])
+            .await
+            .map_err(&e)?;
+        Ok(())
+    }
+
+    async fn queue_depth(&self, scope: &Scope) -> Result<u64> {
+        let e = pg_err(&self.inner.display, "queue depth");
+        let mut conn = self.inner.conn().await?;
+        let [count] = conn
+            .prepare(["SELECT count(*) FROM deliveries WHERE provider = $1 AND tenant = $2"])
+            .await
+            .map_err(&e)?;
+        let row = conn
+            .client
+            .query_one(&count, &[&scope.provider, &scope.tenant])
+            .await
+            .map_err(&e)?;
+        Ok(from_db(row.get(0)))
+    }
+
+    async fn acquire_lease(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        let e = pg_err(&self.inner.display, "acquire lease");
+        let mut conn = self.inner.conn().await?;
+        let [take] = conn
+            .prepare(["INSERT INTO leases (provider, tenant, holder, expires_at)
+                 VALUES ($1, $2, $3, $4::BIGINT + $5::BIGINT)
+                 ON CONFLICT (provider, tenant) DO UPDATE
+                 SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                 WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $4::BIGINT"])
+            .await
+            .map_err(&e)?;
+        let n = conn
+            .client
+            .execute(
+                &take,
+                &[&scope.provider, &scope.tenant, &holder, &now, &ttl_ms],
+            )
+            .await
+            .map_err(&e)?;
+        Ok(n > 0)
+    }
+
+    async fn release_lease(&self, scope: &Scope, holder: &str) -> Result<()> {
+        let e = pg_err(&self.inner.display, "release lease");
+        let mut conn = self.inner.conn().await?;
+        let [release] = conn
+            .prepare(["DELETE FROM leases WHERE provider = $1 AND tenant = $2 AND holder = $3"])
+            .await
+            .map_err(&e)?;
+        conn.client
+            .execute(&release, &[&scope.provider, &scope.tenant, &holder])
+            .await
+            .map_err(&e)?;
+        Ok(())
     }
 
     async fn stats(&self) -> Result<Vec<KindStats>> {

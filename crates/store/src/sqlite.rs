@@ -15,8 +15,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 
 use crate::common::{content_hash, from_db, to_db};
 use crate::{
-    Applied, CatalogItem, Error, ExportFilter, ItemAction, ItemWrite, KindResult, KindState,
-    KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
+    Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
+    KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
 
 /// How long a write waits for another process's write transaction on the same file.
@@ -725,6 +725,132 @@ impl Store for SqliteStore {
                 Ok(out.into_values().collect())
             };
             go().map_err(|e| db_err(store, "stats", e))
+        })
+        .await
+    }
+
+    async fn enqueue(&self, scope: &Scope, body: &[u8], now: i64) -> Result<i64> {
+        let (scope, body) = (scope.clone(), body.to_vec());
+        self.run("enqueue", move |conn, store| {
+            conn.prepare_cached(
+                "INSERT INTO deliveries (provider, tenant, body, enqueued_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![scope.provider, scope.tenant, body, now]))
+            .map_err(|e| db_err(store, "enqueue", e))?;
+            Ok(conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn dequeue(
+        &self,
+        scope: &Scope,
+        limit: usize,
+        now: i64,
+        claim_ms: i64,
+    ) -> Result<Vec<Delivery>> {
+        let scope = scope.clone();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run("dequeue", move |conn, store| {
+            let mut go = || -> rusqlite::Result<Vec<Delivery>> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = tx
+                    .prepare_cached(
+                        "UPDATE deliveries
+                         SET claimed_until = ?4 + ?5, attempts = attempts + 1
+                         WHERE id IN (SELECT id FROM deliveries
+                                      WHERE provider = ?1 AND tenant = ?2 AND claimed_until <= ?4
+                                      ORDER BY id LIMIT ?3)
+                         RETURNING id, body, enqueued_at, attempts",
+                    )?
+                    .query_map(
+                        params![scope.provider, scope.tenant, limit, now, claim_ms],
+                        |r| {
+                            Ok(Delivery {
+                                id: r.get(0)?,
+                                body: r.get(1)?,
+                                enqueued_at: r.get(2)?,
+                                attempts: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+                            })
+                        },
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                tx.commit()?;
+                let mut out = out;
+                out.sort_by_key(|d| d.id);
+                Ok(out)
+            };
+            go().map_err(|e| db_err(store, "dequeue", e))
+        })
+        .await
+    }
+
+    async fn ack(&self, scope: &Scope, ids: &[i64]) -> Result<()> {
+        let (scope, ids) = (scope.clone(), ids.to_vec());
+        self.run("ack", move |conn, store| {
+            let go = || -> rusqlite::Result<()> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                {
+                    let mut del = tx.prepare_cached(
+                        "DELETE FROM deliveries WHERE id = ?1 AND provider = ?2 AND tenant = ?3",
+                    )?;
+                    for id in ids {
+                        del.execute(params![id, scope.provider, scope.tenant])?;
+                    }
+                }
+                tx.commit()
+            };
+            go().map_err(|e| db_err(store, "ack", e))
+        })
+        .await
+    }
+
+    async fn queue_depth(&self, scope: &Scope) -> Result<u64> {
+        let scope = scope.clone();
+        self.run("queue depth", move |conn, store| {
+            conn.prepare_cached(
+                "SELECT count(*) FROM deliveries WHERE provider = ?1 AND tenant = ?2",
+            )
+            .and_then(|mut s| s.query_row(params![scope.provider, scope.tenant], |r| r.get(0)))
+            .map(from_db)
+            .map_err(|e| db_err(store, "queue depth", e))
+        })
+        .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        let (scope, holder) = (scope.clone(), holder.to_string());
+        self.run("acquire lease", move |conn, store| {
+            conn.prepare_cached(
+                "INSERT INTO leases (provider, tenant, holder, expires_at)
+                 VALUES (?1, ?2, ?3, ?4 + ?5)
+                 ON CONFLICT (provider, tenant) DO UPDATE
+                 SET holder = excluded.holder, expires_at = excluded.expires_at
+                 WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
+            )
+            .and_then(|mut s| s.execute(params![scope.provider, scope.tenant, holder, now, ttl_ms]))
+            .map(|n| n > 0)
+            .map_err(|e| db_err(store, "acquire lease", e))
+        })
+        .await
+    }
+
+    async fn release_lease(&self, scope: &Scope, holder: &str) -> Result<()> {
+        let (scope, holder) = (scope.clone(), holder.to_string());
+        self.run("release lease", move |conn, store| {
+            conn.prepare_cached(
+                "DELETE FROM leases WHERE provider = ?1 AND tenant = ?2 AND holder = ?3",
+            )
+            .and_then(|mut s| s.execute(params![scope.provider, scope.tenant, holder]))
+            .map(drop)
+            .map_err(|e| db_err(store, "release lease", e))
         })
         .await
     }

@@ -37,12 +37,15 @@ const BROKEN: KindInfo = KindInfo {
 };
 static KINDS: [KindInfo; 3] = [PROJECT, ISSUE, BROKEN];
 
+/// Per kind, id → (JSON, updated at, epoch ms).
+type ScriptedItems = BTreeMap<&'static str, BTreeMap<String, (String, i64)>>;
+
 /// A source whose items the test edits: per kind, id → (JSON, updated at, epoch ms).
 #[derive(Clone)]
 struct Scripted {
     tenant: String,
     client: Client,
-    items: Arc<Mutex<BTreeMap<&'static str, BTreeMap<String, (String, i64)>>>>,
+    items: Arc<Mutex<ScriptedItems>>,
     /// Items yielded by full streams so far.
     served: Arc<AtomicU64>,
     /// A full stream hangs (like a killed process) after this many items.
