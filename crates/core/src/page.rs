@@ -1,6 +1,9 @@
 //! Decoding one page in a single pass: the items plus the few envelope fields
 //! pagination needs (`total`, `isLast`, the cursor, Octopus' `LastPageNumber`
 //! and `Links["Page.Next"]`). Everything else is skipped without allocating.
+//!
+//! Each item's bytes are also fingerprinted as they are decoded, so pagination can
+//! tell a page that repeats the previous one without keeping either page's items.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -12,7 +15,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 #[derive(Debug)]
 pub(crate) struct Page<T> {
     pub(crate) items: Vec<T>,
-    /// `total` (Jira) or `TotalResults` (Octopus).
+    /// A hash of each item's JSON bytes, in item order (empty when not asked for).
+    pub(crate) fingerprints: Vec<u64>,
+    /// `total` (Jira) or `TotalResults` (Octopus); a negative total counts as none.
     pub(crate) total: Option<u64>,
     /// `isLast` (Jira).
     pub(crate) is_last: Option<bool>,
@@ -28,6 +33,7 @@ impl<T> Page<T> {
     fn of(items: Vec<T>) -> Self {
         Self {
             items,
+            fingerprints: Vec::new(),
             total: None,
             is_last: None,
             cursor: None,
@@ -41,6 +47,9 @@ impl<T> Page<T> {
 pub(crate) struct PageSeed<'a, T> {
     pub(crate) items_key: Option<&'a str>,
     pub(crate) cursor_field: Option<&'a str>,
+    /// Whether to fingerprint items: needs a deserializer that lends its input (the
+    /// untracked first pass), so the tracked pass that only locates an error skips it.
+    pub(crate) fingerprint: bool,
     pub(crate) item: PhantomData<fn() -> T>,
 }
 
@@ -49,10 +58,71 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         match self.items_key {
-            None => Vec::<T>::deserialize(d).map(Page::of),
+            None => {
+                let (items, fingerprints) = ItemsSeed::<T>::new(self.fingerprint).deserialize(d)?;
+                let mut page = Page::of(items);
+                page.fingerprints = fingerprints;
+                Ok(page)
+            }
             Some(_) => d.deserialize_map(self),
         }
     }
+}
+
+/// The item array, optionally fingerprinting each item's bytes.
+struct ItemsSeed<T> {
+    fingerprint: bool,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T> ItemsSeed<T> {
+    fn new(fingerprint: bool) -> Self {
+        Self {
+            fingerprint,
+            item: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ItemsSeed<T> {
+    type Value = (Vec<T>, Vec<u64>);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.fingerprint {
+            d.deserialize_seq(self)
+        } else {
+            Vec::<T>::deserialize(d).map(|items| (items, Vec::new()))
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemsSeed<T> {
+    type Value = (Vec<T>, Vec<u64>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of items")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let room = seq.size_hint().unwrap_or(0).min(4096);
+        let (mut items, mut fingerprints) = (Vec::with_capacity(room), Vec::with_capacity(room));
+        // Each item is borrowed as raw JSON (a scan, no allocation), hashed, then decoded
+        // from those bytes: the only way to see an item's bytes while decoding it.
+        while let Some(raw) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+            fingerprints.push(fingerprint(raw.get().as_bytes()));
+            let mut json = serde_json::Deserializer::from_str(raw.get());
+            items.push(T::deserialize(&mut json).map_err(de::Error::custom)?);
+        }
+        Ok((items, fingerprints))
+    }
+}
+
+/// A hash of one item's bytes (SipHash with fixed keys: the same bytes always hash alike).
+pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
@@ -75,9 +145,16 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
         let mut page = Page::of(Vec::new());
         while let Some(key) = map.next_key_seed(key_seed)? {
             match key {
-                Key::Items => items = Some(map.next_value()?),
+                Key::Items => {
+                    items = Some(map.next_value_seed(ItemsSeed::<T>::new(self.fingerprint))?)
+                }
                 Key::Cursor => page.cursor = map.next_value()?,
-                Key::Total => page.total = map.next_value()?,
+                // int64 in both specs: a negative (or absurd) total says nothing usable.
+                Key::Total => {
+                    page.total = map
+                        .next_value::<Option<i64>>()?
+                        .and_then(|t| u64::try_from(t).ok())
+                }
                 Key::IsLast => page.is_last = map.next_value()?,
                 Key::LastPageNumber => page.last_page_number = map.next_value()?,
                 Key::Links => page.next_link = map.next_value::<Option<NextLink>>()?.map(|l| l.0),
@@ -86,7 +163,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                 }
             }
         }
-        page.items = items.ok_or_else(|| {
+        (page.items, page.fingerprints) = items.ok_or_else(|| {
             de::Error::custom(format_args!(
                 "missing the item array `{}`",
                 self.items_key.unwrap_or_default()
@@ -179,6 +256,7 @@ pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
     let seed = PageSeed {
         items_key,
         cursor_field,
+        fingerprint: true,
         item: PhantomData,
     };
     let mut json = serde_json::Deserializer::from_slice(body);
@@ -210,6 +288,7 @@ fn page_error<T: serde::de::DeserializeOwned>(
     let seed = PageSeed::<T> {
         items_key,
         cursor_field,
+        fingerprint: false,
         item: PhantomData,
     };
     let mut json = serde_json::Deserializer::from_slice(body);

@@ -112,16 +112,37 @@ async fn an_empty_page_the_server_calls_not_last_is_a_guard_error() {
     assert!(err.to_string().contains("/things"), "{err}");
 }
 
+/// A total contradicted by `isLast: false` on the page that reaches it: every item up to
+/// that page once, then a typed error rather than reading past the total (see
+/// `PaginationGuard::TotalReachedButNotLast`).
 #[tokio::test]
-async fn a_total_that_is_too_low_loses_nothing() {
+async fn a_total_that_is_too_low_ends_at_the_total_in_a_typed_error() {
     // Announces 20 but holds 45 and says isLast honestly.
     for prefetch in [false, true] {
         let server = Server::start(|_, r| jira_page(r, 45, 10, 20, true)).await;
-        let items =
-            collect(ListRequest::new(&client(&server.url), offset_endpoint()).prefetch(prefetch))
-                .await
-                .unwrap();
-        assert_eq!(items, (0..45).collect::<Vec<_>>(), "prefetch {prefetch}");
+        let mut stream = ListRequest::<u64>::new(&client(&server.url), offset_endpoint())
+            .prefetch(prefetch)
+            .stream();
+        let mut items = Vec::new();
+        let err = loop {
+            match stream.next().await {
+                Some(Ok(item)) => items.push(item),
+                Some(Err(e)) => break e,
+                None => panic!("the contradiction went unreported (prefetch {prefetch})"),
+            }
+        };
+        assert_eq!(items, (0..20).collect::<Vec<_>>(), "prefetch {prefetch}");
+        assert!(
+            matches!(
+                err,
+                Error::Pagination {
+                    guard: PaginationGuard::TotalReachedButNotLast { total: 20 },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(server.hits(), 2, "prefetch {prefetch}");
     }
 }
 
