@@ -485,6 +485,7 @@ impl Client {
             headers,
             url: url.to_string(),
             body,
+            client: Some(self.clone()),
         })
     }
 
@@ -508,6 +509,16 @@ impl Client {
                 source: e.without_url(),
             }
         }
+    }
+
+    /// `text` with every secret this client sends replaced by `[redacted]`. Synchronous,
+    /// so a provider token being refreshed at this instant is the one thing it can miss.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let auth = &self.inner.auth;
+        let mut owned = auth.auth().redactions();
+        owned.extend(auth.cached_secret_now().map(|s| s.expose().to_owned()));
+        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
+        scrub(text, &secrets)
     }
 
     async fn status_error(
@@ -535,12 +546,28 @@ impl Client {
             method: parts.method.clone(),
             url: url.to_string(),
             status: response.status,
-            body_snippet: scrub(&snippet(&response.body, SNIPPET_BYTES), &secrets),
+            body_snippet: scrubbed_snippet(&response.body, &secrets),
             messages,
             credential,
             attempts,
         }))
     }
+}
+
+/// The first [`SNIPPET_BYTES`] of a body, scrubbed before it is cut: cutting first could
+/// leave the start of a secret that straddled the cut, which scrubbing no longer matches.
+fn scrubbed_snippet(body: &[u8], secrets: &[&str]) -> String {
+    let longest = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    let text = scrub(&snippet(body, SNIPPET_BYTES + longest), secrets);
+    let text = text.trim_end_matches('…');
+    if text.len() <= SNIPPET_BYTES && body.len() <= SNIPPET_BYTES + longest {
+        return text.to_owned();
+    }
+    let mut end = SNIPPET_BYTES.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 fn closed() -> Error {
@@ -716,4 +743,26 @@ macro_rules! forward_transport_setters {
             self
         }
     };
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_straddling_the_cut_is_scrubbed_whole() {
+        let secret = "s3cret-token-value";
+        let body = format!(
+            "{}{secret}{}",
+            "a".repeat(SNIPPET_BYTES - 5),
+            "b".repeat(100)
+        );
+        let text = scrubbed_snippet(body.as_bytes(), &[secret]);
+        assert!(!text.contains("s3cre"), "{text}");
+        assert!(
+            text.ends_with('…') && text.len() <= SNIPPET_BYTES + 3,
+            "{text}"
+        );
+        assert_eq!(scrubbed_snippet(b"short body", &[secret]), "short body");
+    }
 }

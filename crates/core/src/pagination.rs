@@ -364,6 +364,7 @@ impl<T: DeserializeOwned> Plan<T> {
             self.endpoint.items_key(),
             cursor_field,
         )
+        .map_err(|e| response.scrubbed(e))
     }
 
     /// How far the next page starts after a page of `n` items.

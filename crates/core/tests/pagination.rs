@@ -518,3 +518,30 @@ async fn dropping_a_stream_cancels_its_requests() {
     assert_eq!(server.hits(), sent);
     assert!(sent <= 1 + c.max_concurrency(), "{sent}");
 }
+
+#[tokio::test]
+async fn decode_errors_are_capped_and_scrubbed() {
+    // A 6 KB string where a number belongs, echoing the token the client sent.
+    let server = Server::start(|_, r| {
+        let token = r
+            .header("authorization")
+            .unwrap_or_default()
+            .replace("Bearer ", "");
+        let long = format!("{token} {}", "x".repeat(6000));
+        Reply::json(200, json!({"values": [long], "isLast": true}).to_string())
+    })
+    .await;
+    let c = Client::builder(&server.url)
+        .auth(ocean_core::Auth::bearer("sekrit-token-123"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = collect(ListRequest::new(&c, offset_endpoint()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(text.len() < 600, "{} bytes: {text}", text.len());
+    assert!(!text.contains("sekrit-token-123"), "{text}");
+    assert!(text.contains("[redacted]"), "{text}");
+}
