@@ -25,7 +25,7 @@ use crate::endpoint::placeholders;
 use crate::page::{Page, decode_page, fingerprint};
 use crate::{Client, Endpoint, Error, ListRequest, Pagination, PaginationGuard, Result};
 
-mod progress;
+pub(crate) mod progress;
 
 use progress::{Admit, Progress, Seen};
 
