@@ -53,6 +53,31 @@ pub enum Pagination {
         /// The page-size parameter (`maxResults`).
         limit: Cow<'static, str>,
     },
+    /// RFC 8288 `Link: <…>; rel="next"` response headers (GitHub, GitLab, Okta, Shopify):
+    /// the first page is asked with the page-size parameter, every next one at the link as
+    /// given; ends when no `next` link comes back.
+    LinkHeader {
+        /// The page-size parameter (`per_page`).
+        limit: Cow<'static, str>,
+    },
+    /// 1-based page numbers: ends on an empty or short page, at the last page a total-pages
+    /// header or field names, or at the total.
+    PageNumber {
+        /// The page-number parameter (`page`).
+        page: Cow<'static, str>,
+        /// The page-size parameter (`per_page`).
+        limit: Cow<'static, str>,
+        /// A response header, or a body field, giving the number of pages.
+        total_pages: Option<Cow<'static, str>>,
+    },
+    /// The next page's URL in the body, at a `/`-separated path of fields (`nextPage`,
+    /// `Links/Page.Next`); ends when it is absent or null.
+    NextUrl {
+        /// Where the next URL is.
+        field: Cow<'static, str>,
+        /// The page-size parameter of the first request.
+        limit: Cow<'static, str>,
+    },
 }
 
 impl Pagination {
@@ -89,12 +114,48 @@ impl Pagination {
         }
     }
 
-    /// Renames the offset parameter (`startAt`, `skip`). No effect on other strategies.
+    /// `Link`-header pagination with `per_page`.
+    pub const fn link_header() -> Self {
+        Self::LinkHeader {
+            limit: Cow::Borrowed("per_page"),
+        }
+    }
+
+    /// Page-number pagination with `page` (from 1) and `per_page`.
+    pub const fn page_number() -> Self {
+        Self::PageNumber {
+            page: Cow::Borrowed("page"),
+            limit: Cow::Borrowed("per_page"),
+            total_pages: None,
+        }
+    }
+
+    /// Next-URL-in-body pagination, the URL at `field` (`/`-separated: `Links/Page.Next`),
+    /// the first request sized with `limit`.
+    pub fn next_url(field: impl Into<Cow<'static, str>>) -> Self {
+        Self::NextUrl {
+            field: field.into(),
+            limit: Cow::Borrowed("limit"),
+        }
+    }
+
+    /// Names the response header or body field holding the number of pages. Page-number
+    /// strategy only.
+    pub fn total_pages(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        if let Self::PageNumber { total_pages, .. } = &mut self {
+            *total_pages = Some(name.into());
+        }
+        self
+    }
+
+    /// Renames the offset parameter (`startAt`, `skip`) or the page-number parameter
+    /// (`page`). No effect on other strategies.
     pub fn start_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         match &mut self {
             Self::Offset { start, .. } | Self::Array { start, .. } => *start = name.into(),
             Self::SkipTake { skip, .. } => *skip = name.into(),
-            Self::None | Self::Cursor { .. } => {}
+            Self::PageNumber { page, .. } => *page = name.into(),
+            Self::None | Self::Cursor { .. } | Self::LinkHeader { .. } | Self::NextUrl { .. } => {}
         }
         self
     }
@@ -102,9 +163,12 @@ impl Pagination {
     /// Renames the page-size parameter (`maxResults`, `take`). No effect on [`Pagination::None`].
     pub fn limit_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         match &mut self {
-            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
-                *limit = name.into()
-            }
+            Self::Offset { limit, .. }
+            | Self::Array { limit, .. }
+            | Self::Cursor { limit, .. }
+            | Self::LinkHeader { limit }
+            | Self::PageNumber { limit, .. }
+            | Self::NextUrl { limit, .. } => *limit = name.into(),
             Self::SkipTake { take, .. } => *take = name.into(),
             Self::None => {}
         }
@@ -119,9 +183,10 @@ impl Pagination {
         self
     }
 
-    /// Renames the response field that holds the next cursor. Cursor strategy only.
+    /// Renames the response field that holds the next cursor, or (next-URL strategy) the
+    /// `/`-separated path of the next URL. Cursor and next-URL strategies only.
     pub fn cursor_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        if let Self::Cursor { field, .. } = &mut self {
+        if let Self::Cursor { field, .. } | Self::NextUrl { field, .. } = &mut self {
             *field = name.into();
         }
         self
@@ -132,16 +197,22 @@ impl Pagination {
         match self {
             Self::Offset { start, .. } | Self::Array { start, .. } => Some(start),
             Self::SkipTake { skip, .. } => Some(skip),
-            Self::None | Self::Cursor { .. } => None,
+            Self::PageNumber { page, .. } => Some(page),
+            Self::None | Self::Cursor { .. } | Self::LinkHeader { .. } | Self::NextUrl { .. } => {
+                None
+            }
         }
     }
 
     /// The page-size parameter's name.
     pub fn limit_name(&self) -> Option<&str> {
         match self {
-            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
-                Some(limit)
-            }
+            Self::Offset { limit, .. }
+            | Self::Array { limit, .. }
+            | Self::Cursor { limit, .. }
+            | Self::LinkHeader { limit }
+            | Self::PageNumber { limit, .. }
+            | Self::NextUrl { limit, .. } => Some(limit),
             Self::SkipTake { take, .. } => Some(take),
             Self::None => None,
         }

@@ -200,7 +200,7 @@ impl fmt::Display for TransportKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PaginationGuard {
-    /// The server returned a cursor it had already returned.
+    /// The server returned a cursor (or next link) it had already returned.
     RepeatedCursor {
         /// The page number (from 0) that repeated it.
         page: u64,
@@ -243,6 +243,12 @@ pub enum PaginationGuard {
     TotalReachedButNotLast {
         /// The total the server announced.
         total: u64,
+    },
+    /// A next link (a `Link` header or a next URL in the body) points outside the client's
+    /// base URL: following it would send the credentials elsewhere.
+    ForeignNextLink {
+        /// The scheme, host and port the link points at.
+        origin: String,
     },
     /// More requests than `ceil(total / smallest page) + slack`, although every page
     /// brought new items: the server is not moving through the total it announced.
@@ -293,6 +299,10 @@ impl fmt::Display for PaginationGuard {
                     "page {page} is not the last but carries no cursor for the next one"
                 )
             }
+            Self::ForeignNextLink { origin } => write!(
+                f,
+                "the next page's link points at {origin}, outside the client's base URL (not followed)"
+            ),
             Self::RepeatedPage { page } => write!(
                 f,
                 "page {page} holds only items of the page before it (the server is not advancing)"

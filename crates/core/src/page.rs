@@ -27,6 +27,8 @@ pub(crate) struct Page<T> {
     pub(crate) last_page_number: Option<i64>,
     /// Whether Octopus' `Links` had a `Page.Next`, when `Links` was present.
     pub(crate) next_link: Option<bool>,
+    /// The number of pages, from the page-number strategy's total-pages field or header.
+    pub(crate) total_pages: Option<u64>,
 }
 
 impl<T> Page<T> {
@@ -39,6 +41,7 @@ impl<T> Page<T> {
             cursor: None,
             last_page_number: None,
             next_link: None,
+            total_pages: None,
         }
     }
 }
@@ -46,7 +49,10 @@ impl<T> Page<T> {
 /// Decodes a [`Page`]: `items_key = None` means the body is the array.
 pub(crate) struct PageSeed<'a, T> {
     pub(crate) items_key: Option<&'a str>,
+    /// The cursor's field, or a `/`-separated path to it (`Links/Page.Next`).
     pub(crate) cursor_field: Option<&'a str>,
+    /// A field holding the number of pages.
+    pub(crate) total_pages_field: Option<&'a str>,
     /// Whether to fingerprint items: needs a deserializer that lends its input (the
     /// untracked first pass), so the tracked pass that only locates an error skips it.
     pub(crate) fingerprint: bool,
@@ -137,9 +143,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (cursor_head, cursor_rest) = match self.cursor_field.map(|c| c.split_once('/')) {
+            Some(Some((head, rest))) => (Some(head), Some(rest)),
+            Some(None) => (self.cursor_field, None),
+            None => (None, None),
+        };
         let key_seed = KeySeed {
             items_key: self.items_key,
-            cursor_field: self.cursor_field,
+            cursor_field: cursor_head,
+            total_pages_field: self.total_pages_field,
         };
         let mut items = None;
         let mut page = Page::of(Vec::new());
@@ -148,7 +160,17 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                 Key::Items => {
                     items = Some(map.next_value_seed(ItemsSeed::<T>::new(self.fingerprint))?)
                 }
-                Key::Cursor => page.cursor = map.next_value()?,
+                Key::Cursor => {
+                    page.cursor = match cursor_rest {
+                        Some(rest) => map.next_value_seed(PathString { path: rest })?,
+                        None => map.next_value()?,
+                    }
+                }
+                Key::TotalPages => {
+                    page.total_pages = map
+                        .next_value::<Option<i64>>()?
+                        .and_then(|t| u64::try_from(t).ok())
+                }
                 // int64 in both specs: a negative (or absurd) total says nothing usable.
                 Key::Total => {
                     page.total = map
@@ -177,6 +199,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
 enum Key {
     Items,
     Cursor,
+    TotalPages,
     Total,
     IsLast,
     LastPageNumber,
@@ -188,6 +211,7 @@ enum Key {
 struct KeySeed<'a> {
     items_key: Option<&'a str>,
     cursor_field: Option<&'a str>,
+    total_pages_field: Option<&'a str>,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -209,12 +233,86 @@ impl Visitor<'_> for KeySeed<'_> {
         Ok(match key {
             k if Some(k) == self.items_key => Key::Items,
             k if Some(k) == self.cursor_field => Key::Cursor,
+            k if Some(k) == self.total_pages_field => Key::TotalPages,
             "total" | "TotalResults" => Key::Total,
             "isLast" => Key::IsLast,
             "LastPageNumber" => Key::LastPageNumber,
             "Links" => Key::Links,
             _ => Key::Other,
         })
+    }
+}
+
+/// The string at a `/`-separated `path` inside a value; `None` when any step is absent,
+/// null or not an object (a next URL that is not there means the last page).
+struct PathString<'a> {
+    path: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for PathString<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PathString<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object holding `{}`", self.path)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (head, rest) = match self.path.split_once('/') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (self.path, None),
+        };
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key != head {
+                map.next_value::<IgnoredAny>()?;
+            } else if let Some(rest) = rest {
+                found = map.next_value_seed(PathString { path: rest })?;
+            } else {
+                found = map.next_value()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -253,9 +351,21 @@ pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
     items_key: Option<&str>,
     cursor_field: Option<&str>,
 ) -> crate::Result<Page<T>> {
+    decode_page_with(url, body, items_key, cursor_field, None)
+}
+
+/// [`decode_page`], also reading a total-pages field.
+pub(crate) fn decode_page_with<T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &[u8],
+    items_key: Option<&str>,
+    cursor_field: Option<&str>,
+    total_pages_field: Option<&str>,
+) -> crate::Result<Page<T>> {
     let seed = PageSeed {
         items_key,
         cursor_field,
+        total_pages_field,
         fingerprint: true,
         item: PhantomData,
     };
@@ -268,8 +378,7 @@ pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
         Err(untracked) => Err(page_error::<T>(
             url,
             body,
-            items_key,
-            cursor_field,
+            (items_key, cursor_field, total_pages_field),
             untracked,
         )),
     }
@@ -281,13 +390,13 @@ pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
 fn page_error<T: serde::de::DeserializeOwned>(
     url: &str,
     body: &[u8],
-    items_key: Option<&str>,
-    cursor_field: Option<&str>,
+    (items_key, cursor_field, total_pages_field): (Option<&str>, Option<&str>, Option<&str>),
     untracked: serde_json::Error,
 ) -> crate::Error {
     let seed = PageSeed::<T> {
         items_key,
         cursor_field,
+        total_pages_field,
         fingerprint: false,
         item: PhantomData,
     };
@@ -345,6 +454,31 @@ mod tests {
         assert_eq!(page.cursor.as_deref(), Some("abc"));
         let page: Page<u32> = decode_page("u", b"[1,2,3]", None, None).unwrap();
         assert_eq!(page.items, [1, 2, 3]);
+    }
+
+    #[test]
+    fn reads_next_urls_at_nested_paths_and_total_pages() {
+        let body = br#"{"Items":[1],"Links":{"Self":"/a","Page.Next":"/a?skip=1"},"pages":4}"#;
+        let page: Page<u32> = decode_page_with(
+            "u",
+            body,
+            Some("Items"),
+            Some("Links/Page.Next"),
+            Some("pages"),
+        )
+        .unwrap();
+        assert_eq!(page.cursor.as_deref(), Some("/a?skip=1"));
+        assert_eq!(page.total_pages, Some(4));
+        for body in [
+            &br#"{"Items":[1],"Links":{"Self":"/a"}}"#[..],
+            br#"{"Items":[1],"Links":null}"#,
+            br#"{"Items":[1],"Links":[1,{"a":2}]}"#,
+            br#"{"Items":[1],"Links":{"Page.Next":null}}"#,
+        ] {
+            let page: Page<u32> =
+                decode_page_with("u", body, Some("Items"), Some("Links/Page.Next"), None).unwrap();
+            assert_eq!(page.cursor, None);
+        }
     }
 
     #[test]

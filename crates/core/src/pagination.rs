@@ -22,9 +22,10 @@ use serde::de::DeserializeOwned;
 
 use crate::client::RequestParts;
 use crate::endpoint::placeholders;
-use crate::page::{Page, decode_page, fingerprint};
+use crate::page::{Page, decode_page_with, fingerprint};
 use crate::{Client, Endpoint, Error, ListRequest, Pagination, PaginationGuard, Result};
 
+mod links;
 pub(crate) mod progress;
 
 use progress::{Admit, Progress, Seen};
@@ -40,6 +41,10 @@ pub(crate) struct PageQuery {
 enum Position<'a> {
     Offset(u64),
     Cursor(Option<&'a str>),
+    /// A 1-based page number.
+    Page(u64),
+    /// The first page (`None`) or the absolute next link a page gave.
+    Link(Option<&'a str>),
 }
 
 enum Verdict {
@@ -73,14 +78,22 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
                 let (items, _) = cap.take(page.items, false);
                 yield items;
             }
-            Pagination::Cursor { .. } => {
+            Pagination::Cursor { .. } | Pagination::LinkHeader { .. } | Pagination::NextUrl { .. } => {
+                // Cursors, `Link` headers and next URLs in the body all hand out where the
+                // next page is; a repeat of any of them is the same loop.
+                let links = !matches!(plan.endpoint.pagination(), Pagination::Cursor { .. });
                 let mut cursors = HashSet::new();
                 let mut token: Option<String> = None;
                 let mut read = 0u64;
                 loop {
                     plan.check(progress.before_request())?;
                     let number = progress.pages();
-                    let page = plan.fetch(Position::Cursor(token.as_deref()), plan.page_size()).await?;
+                    let at = if links {
+                        Position::Link(token.as_deref())
+                    } else {
+                        Position::Cursor(token.as_deref())
+                    };
+                    let page = plan.fetch(at, plan.page_size()).await?;
                     let next = plan.next_cursor(&page, number, &mut cursors)?;
                     let n = page.items.len() as u64;
                     let verdict = if next.is_none() {
@@ -99,6 +112,24 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
                     match next {
                         Some(next) => token = Some(next),
                         None => break,
+                    }
+                }
+            }
+            Pagination::PageNumber { .. } => {
+                let limit = plan.page_size();
+                let mut read = 0u64;
+                for number in 1u64.. {
+                    plan.check(progress.before_request())?;
+                    let page = plan.fetch(Position::Page(number), limit).await?;
+                    let n = page.items.len() as u64;
+                    let verdict = plan.page_number_verdict(&page, number, read, limit)?;
+                    let more = !matches!(verdict, Verdict::End);
+                    let items = plan.admit(&mut progress, page, read, &verdict)?;
+                    read += n;
+                    let (items, capped) = cap.take(items, more);
+                    yield items;
+                    if capped || !plan.end_or_more(verdict)? {
+                        break;
                     }
                 }
             }
@@ -323,9 +354,27 @@ impl<T: DeserializeOwned> Plan<T> {
                     }
                 }
             }
+            Position::Page(number) => {
+                if let (Some(page), Some(size)) = (pagination.start_name(), pagination.limit_name())
+                {
+                    params.push((page, number.into()));
+                    params.push((size, limit.into()));
+                }
+            }
+            // The link carries every parameter of the next page.
+            Position::Link(Some(_)) => {}
+            Position::Link(None) => {
+                if let Some(size) = pagination.limit_name() {
+                    params.push((size, limit.into()));
+                }
+            }
         }
+        let (path, base_query) = match at {
+            Position::Link(Some(link)) => self.link_target(link)?,
+            _ => (self.path.clone(), self.query.query.clone()),
+        };
         let post = self.endpoint.http_method() == Method::POST;
-        let mut query = self.query.query.clone();
+        let mut query = base_query;
         let mut body = None;
         if post {
             let mut fields = self.query.body.clone();
@@ -344,7 +393,7 @@ impl<T: DeserializeOwned> Plan<T> {
         }
         let parts = RequestParts {
             method: self.endpoint.http_method().clone(),
-            path: self.path.clone(),
+            path,
             query,
             body,
             // A list is a read, even over POST.
@@ -355,16 +404,101 @@ impl<T: DeserializeOwned> Plan<T> {
         let response = self.client.execute(&parts).await?;
         response.check_json()?;
         let cursor_field = match pagination {
-            Pagination::Cursor { field, .. } => Some(field.as_ref()),
+            Pagination::Cursor { field, .. } | Pagination::NextUrl { field, .. } => {
+                Some(field.as_ref())
+            }
             _ => None,
         };
-        decode_page(
+        let total_pages = match pagination {
+            Pagination::PageNumber { total_pages, .. } => total_pages.as_deref(),
+            _ => None,
+        };
+        let mut page = decode_page_with(
             response.url(),
             response.body(),
             self.endpoint.items_key(),
             cursor_field,
+            total_pages,
         )
-        .map_err(|e| response.scrubbed(e))
+        .map_err(|e| response.scrubbed(e))?;
+        match pagination {
+            Pagination::LinkHeader { .. } => page.cursor = links::next(response.headers()),
+            Pagination::PageNumber {
+                total_pages: Some(name),
+                ..
+            } if page.total_pages.is_none() => {
+                page.total_pages = response
+                    .headers()
+                    .get(name.as_ref())
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
+            }
+            _ => {}
+        }
+        if matches!(
+            pagination,
+            Pagination::LinkHeader { .. } | Pagination::NextUrl { .. }
+        ) {
+            // Relative links are relative to the page that gave them; kept absolute, so a
+            // repeat is recognised whatever form it came in.
+            page.cursor = page
+                .cursor
+                .as_deref()
+                .and_then(|next| url::Url::parse(response.url()).ok()?.join(next).ok())
+                .map(String::from);
+        }
+        Ok(page)
+    }
+
+    /// The path and query of an absolute next link, which must lie under the client's base
+    /// URL: the credentials go wherever the request goes.
+    fn link_target(&self, link: &str) -> Result<(String, Vec<(String, String)>)> {
+        let base = self.client.base_url();
+        let under_base = link
+            .strip_prefix(base)
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        let Some(rest) = under_base else {
+            let origin = url::Url::parse(link)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| "an unparsable URL".into());
+            return Err(self.guard(PaginationGuard::ForeignNextLink { origin }));
+        };
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let query = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Ok((path.to_owned(), query))
+    }
+
+    /// Whether page `number` (from 1) of a page-number list is the last.
+    fn page_number_verdict(
+        &self,
+        page: &Page<T>,
+        number: u64,
+        read: u64,
+        limit: u32,
+    ) -> Result<Verdict> {
+        let n = page.items.len() as u64;
+        if n == 0 {
+            let claims_more = page.total_pages.is_some_and(|t| number <= t)
+                || page.total.is_some_and(|t| read < t);
+            if claims_more {
+                return Err(self.guard(PaginationGuard::EmptyPageBeforeEnd {
+                    offset: read,
+                    total: page.total,
+                }));
+            }
+            return Ok(Verdict::End);
+        }
+        Ok(match (page.total_pages, page.total) {
+            (Some(pages), _) if number < pages => more_unless_reached(page.total, read, n),
+            (Some(_), _) => Verdict::End,
+            (None, Some(total)) if read + n >= total => Verdict::End,
+            (None, Some(_)) => Verdict::More,
+            (None, None) if n < u64::from(limit) => Verdict::End,
+            (None, None) => Verdict::More,
+        })
     }
 
     /// How far the next page starts after a page of `n` items.
@@ -401,7 +535,12 @@ impl<T: DeserializeOwned> Plan<T> {
             Verdict::More
         };
         Ok(match self.endpoint.pagination() {
-            Pagination::None | Pagination::Cursor { .. } => Verdict::End,
+            // These end by their own rules, in their own loops.
+            Pagination::None
+            | Pagination::Cursor { .. }
+            | Pagination::LinkHeader { .. }
+            | Pagination::PageNumber { .. }
+            | Pagination::NextUrl { .. } => Verdict::End,
             Pagination::Array { .. } => {
                 // Privacy filtering can shorten any page: only an empty one ends the list.
                 if n == 0 { Verdict::End } else { Verdict::More }

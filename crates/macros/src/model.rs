@@ -121,6 +121,12 @@ pub enum Paginate {
     Cursor,
     /// `Pagination::array()`.
     Array,
+    /// `Pagination::link_header()`.
+    LinkHeader,
+    /// `Pagination::page_number()`.
+    PageNumber,
+    /// `Pagination::next_url("next")`.
+    NextUrl,
 }
 
 /// One constant query parameter.
@@ -160,6 +166,9 @@ impl Paginate {
             Self::SkipTake => symbol::SKIP_TAKE,
             Self::Cursor => symbol::CURSOR,
             Self::Array => symbol::ARRAY,
+            Self::LinkHeader => symbol::LINK_HEADER,
+            Self::PageNumber => symbol::PAGE_NUMBER,
+            Self::NextUrl => symbol::NEXT_URL,
         }
     }
 }
@@ -408,6 +417,9 @@ fn paginate(cx: &Ctxt, value: &Expr) -> Option<(Paginate, Span)> {
         Some(symbol::OFFSET) => Paginate::Offset,
         Some(symbol::SKIP_TAKE) => Paginate::SkipTake,
         Some(symbol::CURSOR) => Paginate::Cursor,
+        Some(symbol::LINK_HEADER) => Paginate::LinkHeader,
+        Some(symbol::PAGE_NUMBER) => Paginate::PageNumber,
+        Some(symbol::NEXT_URL) => Paginate::NextUrl,
         Some(_) => Paginate::Array,
         None => {
             let hint = did_you_mean(&word.to_string(), symbol::PAGINATE_VALUES);
@@ -602,6 +614,9 @@ mod tests {
             ("skip_take", Paginate::SkipTake),
             ("cursor", Paginate::Cursor),
             ("array", Paginate::Array),
+            ("link_header", Paginate::LinkHeader),
+            ("page_number", Paginate::PageNumber),
+            ("next_url", Paginate::NextUrl),
         ] {
             let word = Ident::new(word, Span::call_site());
             let input: DeriveInput = parse_quote!(
@@ -687,7 +702,7 @@ mod tests {
             [
                 "expected a string literal, as in `path = \"...\"`",
                 "unsupported method `PUT`; expected one of: \"GET\", \"POST\"",
-                "unknown pagination `pages`; expected one of: `offset`, `skip_take`, `cursor`, `array`, `none`",
+                "unknown pagination `pages`; expected one of: `offset`, `skip_take`, `cursor`, `array`, `link_header`, `page_number`, `next_url`, `none`",
                 "expected a non-negative integer literal, as in `page_size = 100`",
                 "expected a non-negative integer literal, as in `max_items = 100`",
                 "expected a string literal, as in `kind = \"...\"`",
@@ -721,7 +736,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown pagination `skiptake` (did you mean `skip_take`?); expected one of: `offset`, `skip_take`, `cursor`, `array`, `none`"
+                "unknown pagination `skiptake` (did you mean `skip_take`?); expected one of: `offset`, `skip_take`, `cursor`, `array`, `link_header`, `page_number`, `next_url`, `none`"
             ]
         );
     }

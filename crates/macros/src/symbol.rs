@@ -70,11 +70,26 @@ pub const SKIP_TAKE: Symbol = Symbol("skip_take");
 pub const CURSOR: Symbol = Symbol("cursor");
 /// `paginate = array`: `Pagination::array()`.
 pub const ARRAY: Symbol = Symbol("array");
+/// `paginate = link_header`: `Pagination::link_header()`.
+pub const LINK_HEADER: Symbol = Symbol("link_header");
+/// `paginate = page_number`: `Pagination::page_number()`.
+pub const PAGE_NUMBER: Symbol = Symbol("page_number");
+/// `paginate = next_url`: `Pagination::next_url("next")`.
+pub const NEXT_URL: Symbol = Symbol("next_url");
 /// `paginate = none`: `Pagination::None`.
 pub const NONE: Symbol = Symbol("none");
 
 /// Every `paginate` value.
-pub const PAGINATE_VALUES: &[Symbol] = &[OFFSET, SKIP_TAKE, CURSOR, ARRAY, NONE];
+pub const PAGINATE_VALUES: &[Symbol] = &[
+    OFFSET,
+    SKIP_TAKE,
+    CURSOR,
+    ARRAY,
+    LINK_HEADER,
+    PAGE_NUMBER,
+    NEXT_URL,
+    NONE,
+];
 
 /// `method = "GET"`.
 pub const GET: Symbol = Symbol("GET");
