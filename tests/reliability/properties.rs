@@ -2,8 +2,10 @@
 //! (per request, at most what was asked) and whatever the total, offset and skip/take
 //! pagination yield every item exactly once, in order, with prefetch on and off.
 //!
-//! Lying servers (issue 17) too: whatever a server claims (any total, `isLast: false`
-//! forever, an offset it ignores or steps back from, fresh cursors over the same items),
+//! Lying servers (issue 17) too, for every strategy (offsets, bare arrays, cursors, page
+//! numbers, `Link` headers, next URLs): whatever a server claims (any total, `isLast:
+//! false` forever, an offset it ignores or steps back from, fresh cursors or links over the
+//! same items),
 //! the stream ends within `ceil(total / page) + slack` requests or the page guard, and
 //! never yields an item that was on the page before.
 //!
@@ -124,6 +126,12 @@ enum LyingStrategy {
     Array,
     /// `{issues, nextPageToken, total, isLast}`; the token says where the next page starts.
     Cursor,
+    /// `{values, total}` by `page` (from 1) and `per_page`.
+    PageNumber,
+    /// A bare array with `Link: <…>; rel="next"`.
+    LinkHeader,
+    /// `{values, total, next}`, `next` a URL.
+    NextUrl,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -164,12 +172,20 @@ struct Served {
 }
 
 fn lying_reply(s: &Scenario, lie: Lie, n: usize, req: &Seen, served: &Mutex<Served>) -> Reply {
-    let asked = req.query_u64("maxResults").unwrap_or(0);
-    let at = match lie.strategy {
-        LyingStrategy::Cursor => req
-            .query("nextPageToken")
+    let asked = ["maxResults", "per_page", "limit", "size"]
+        .iter()
+        .find_map(|name| req.query_u64(name))
+        .unwrap_or(0);
+    // Tokens and links say `<offset>-<request number>`: fresh on every request.
+    let token_offset = |name: &str| {
+        req.query(name)
             .and_then(|t| t.split('-').next().and_then(|o| o.parse().ok()))
-            .unwrap_or(0),
+            .unwrap_or(0)
+    };
+    let at = match lie.strategy {
+        LyingStrategy::Cursor => token_offset("nextPageToken"),
+        LyingStrategy::LinkHeader | LyingStrategy::NextUrl => token_offset("at"),
+        LyingStrategy::PageNumber => req.query_u64("page").unwrap_or(1).saturating_sub(1) * asked,
         _ => req.query_u64("startAt").unwrap_or(0),
     };
     let from = match lie.start {
@@ -200,8 +216,28 @@ fn lying_reply(s: &Scenario, lie: Lie, n: usize, req: &Seen, served: &Mutex<Serv
         LastLie::Absent => None,
         LastLie::NeverLast => Some(false),
     };
+    let more = is_last != Some(true) && len > 0;
+    let link = format!("/things?at={}-{n}&size={asked}", at + len);
     let body = match lie.strategy {
         LyingStrategy::Array => json!(values),
+        LyingStrategy::LinkHeader => {
+            let reply = Reply::json(200, json!(values));
+            return if more {
+                reply.with_header("link", &format!(r#"<{link}>; rel="next""#))
+            } else {
+                reply
+            };
+        }
+        LyingStrategy::PageNumber | LyingStrategy::NextUrl => {
+            let mut page = json!({ "values": values });
+            if let Some(total) = total {
+                page["total"] = json!(total);
+            }
+            if matches!(lie.strategy, LyingStrategy::NextUrl) && more {
+                page["next"] = json!(link);
+            }
+            page
+        }
         LyingStrategy::Offset | LyingStrategy::Cursor => {
             let key = if matches!(lie.strategy, LyingStrategy::Cursor) {
                 "issues"
@@ -244,6 +280,11 @@ fn check_liar(
         LyingStrategy::Offset => endpoint.items("values").paginate(Pagination::offset()),
         LyingStrategy::Array => endpoint.paginate(Pagination::array()),
         LyingStrategy::Cursor => endpoint.items("issues").paginate(Pagination::cursor()),
+        LyingStrategy::PageNumber => endpoint.items("values").paginate(Pagination::page_number()),
+        LyingStrategy::LinkHeader => endpoint.paginate(Pagination::link_header()),
+        LyingStrategy::NextUrl => endpoint
+            .items("values")
+            .paginate(Pagination::next_url("next")),
     };
     let pages = ListRequest::<u64>::new(client, endpoint)
         .prefetch(prefetch)
@@ -263,6 +304,20 @@ fn check_liar(
     if let Some(e) = &end {
         prop_assert!(matches!(e, Error::Pagination { .. }), "{e:?}");
     }
+    // An honest server of a strategy that follows what the server hands out (a cursor, a
+    // link) gets every item once, in order, whatever its page sizes.
+    let follows = matches!(
+        lie.strategy,
+        LyingStrategy::Cursor | LyingStrategy::LinkHeader | LyingStrategy::NextUrl
+    );
+    let honest = matches!(lie.start, StartLie::Honest)
+        && matches!(lie.last, LastLie::Honest)
+        && matches!(lie.total, TotalLie::Honest | TotalLie::Absent);
+    if follows && honest {
+        prop_assert!(end.is_none(), "{end:?}");
+        let all: Vec<u64> = pages.iter().flatten().copied().collect();
+        prop_assert_eq!(all, (0..s.items).collect::<Vec<_>>());
+    }
     // Never an item of the page before.
     let mut previous: HashSet<u64> = HashSet::new();
     for page in pages.iter().filter(|p| !p.is_empty()) {
@@ -277,7 +332,7 @@ fn check_liar(
     let served = fake.served.lock().unwrap();
     let smallest = served.smallest.unwrap_or(1);
     let claimed = match (lie.strategy, lie.total) {
-        (LyingStrategy::Array, _) | (_, TotalLie::Absent) => None,
+        (LyingStrategy::Array | LyingStrategy::LinkHeader, _) | (_, TotalLie::Absent) => None,
         (_, TotalLie::Honest) => Some(s.items),
         (_, TotalLie::Claim(c)) => Some(c),
         (_, TotalLie::Huge) => Some(100_000_000_000_000),
@@ -299,6 +354,9 @@ fn lie() -> impl Strategy<Value = Lie> {
         Just(LyingStrategy::Offset),
         Just(LyingStrategy::Array),
         Just(LyingStrategy::Cursor),
+        Just(LyingStrategy::PageNumber),
+        Just(LyingStrategy::LinkHeader),
+        Just(LyingStrategy::NextUrl),
     ];
     let total = prop_oneof![
         Just(TotalLie::Honest),
