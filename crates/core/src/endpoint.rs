@@ -244,6 +244,17 @@ pub struct Endpoint {
     max_items: Option<u64>,
     query: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     id_field: Option<Cow<'static, str>>,
+    envelope: Envelope,
+}
+
+/// The envelope fields a page's end is read from, when an API names them differently
+/// from its strategy's defaults (see [`Endpoint::total_field`] and its siblings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Envelope {
+    total: Option<Cow<'static, str>>,
+    is_last: Option<Cow<'static, str>>,
+    last_page: Option<Cow<'static, str>>,
+    next_link: Option<Cow<'static, str>>,
 }
 
 impl Endpoint {
@@ -259,6 +270,69 @@ impl Endpoint {
             max_items: None,
             query: Vec::new(),
             id_field: None,
+            envelope: Envelope::default(),
+        }
+    }
+
+    /// The field holding the item total (`total`; skip/take: `TotalResults`).
+    pub fn total_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.total = Some(name.into());
+        self
+    }
+
+    /// The boolean field that is true on the last page (`isLast`; skip/take: none).
+    pub fn is_last_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.is_last = Some(name.into());
+        self
+    }
+
+    /// The field holding the zero-based number of the last page (skip/take:
+    /// `LastPageNumber`; others: none).
+    pub fn last_page_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.last_page = Some(name.into());
+        self
+    }
+
+    /// The `/`-separated path of a link whose presence says a next page exists
+    /// (skip/take: `Links/Page.Next`; others: none).
+    pub fn next_link_field(mut self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.next_link = Some(path.into());
+        self
+    }
+
+    /// The total's field name, set or the strategy's default.
+    pub fn total_field_name(&self) -> &str {
+        match (&self.envelope.total, &self.pagination) {
+            (Some(name), _) => name,
+            (None, Pagination::SkipTake { .. }) => "TotalResults",
+            (None, _) => "total",
+        }
+    }
+
+    /// The last-page flag's field name, set or the strategy's default.
+    pub fn is_last_field_name(&self) -> Option<&str> {
+        match (&self.envelope.is_last, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => None,
+            (None, _) => Some("isLast"),
+        }
+    }
+
+    /// The last-page-number field name, set or the strategy's default.
+    pub fn last_page_field_name(&self) -> Option<&str> {
+        match (&self.envelope.last_page, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => Some("LastPageNumber"),
+            (None, _) => None,
+        }
+    }
+
+    /// The next-link path, set or the strategy's default.
+    pub fn next_link_field_name(&self) -> Option<&str> {
+        match (&self.envelope.next_link, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => Some("Links/Page.Next"),
+            (None, _) => None,
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::page::decode_page as decode;
+use crate::page::{Layout, decode_layout};
 use crate::{Error, RawItem};
 
 /// An item as a derived resource decodes it: a required field, optional ones, the rest kept.
@@ -25,16 +25,30 @@ struct Typed {
 /// decodes both raw and as values says the same thing both ways.
 pub fn decode_page(body: &[u8]) {
     const URL: &str = "https://fuzz.example/rest/api/3/list";
+    let jira = |items, cursor| Layout {
+        items,
+        cursor,
+        total: Some("total"),
+        is_last: Some("isLast"),
+        ..Layout::default()
+    };
     let shapes = [
-        (Some("values"), None),
-        (Some("issues"), Some("nextPageToken")),
-        (Some("Items"), None),
-        (None, None),
+        jira(Some("values"), None),
+        jira(Some("issues"), Some("nextPageToken")),
+        Layout {
+            items: Some("Items"),
+            total: Some("TotalResults"),
+            last_page: Some("LastPageNumber"),
+            next_link: Some("Links/Page.Next"),
+            ..Layout::default()
+        },
+        jira(Some("values"), Some("Links/Page.Next")),
+        jira(None, None),
     ];
-    for (items, cursor) in shapes {
-        let raw = decode::<RawItem>(URL, body, items, cursor);
-        let value = decode::<serde_json::Value>(URL, body, items, cursor);
-        let typed = decode::<Typed>(URL, body, items, cursor);
+    for layout in shapes {
+        let raw = decode_layout::<RawItem>(URL, body, layout);
+        let value = decode_layout::<serde_json::Value>(URL, body, layout);
+        let typed = decode_layout::<Typed>(URL, body, layout);
         let errors = [
             raw.as_ref().err(),
             value.as_ref().err(),

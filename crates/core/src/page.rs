@@ -46,13 +46,28 @@ impl<T> Page<T> {
     }
 }
 
-/// Decodes a [`Page`]: `items_key = None` means the body is the array.
-pub(crate) struct PageSeed<'a, T> {
-    pub(crate) items_key: Option<&'a str>,
+/// Where a page keeps what pagination reads: the endpoint's field names.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Layout<'a> {
+    /// The item array's key; `None` means the body is the array.
+    pub(crate) items: Option<&'a str>,
     /// The cursor's field, or a `/`-separated path to it (`Links/Page.Next`).
-    pub(crate) cursor_field: Option<&'a str>,
+    pub(crate) cursor: Option<&'a str>,
     /// A field holding the number of pages.
-    pub(crate) total_pages_field: Option<&'a str>,
+    pub(crate) total_pages: Option<&'a str>,
+    /// The item total.
+    pub(crate) total: Option<&'a str>,
+    /// A boolean, true on the last page.
+    pub(crate) is_last: Option<&'a str>,
+    /// The zero-based number of the last page.
+    pub(crate) last_page: Option<&'a str>,
+    /// A `/`-separated path whose non-null presence says a next page exists.
+    pub(crate) next_link: Option<&'a str>,
+}
+
+/// Decodes a [`Page`] laid out as `layout` says.
+pub(crate) struct PageSeed<'a, T> {
+    pub(crate) layout: Layout<'a>,
     /// Whether to fingerprint items: needs a deserializer that lends its input (the
     /// untracked first pass), so the tracked pass that only locates an error skips it.
     pub(crate) fingerprint: bool,
@@ -63,7 +78,7 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
     type Value = Page<T>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        match self.items_key {
+        match self.layout.items {
             None => {
                 let (items, fingerprints) = ItemsSeed::<T>::new(self.fingerprint).deserialize(d)?;
                 let mut page = Page::of(items);
@@ -138,20 +153,17 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
         write!(
             f,
             "an object with an array `{}`",
-            self.items_key.unwrap_or_default()
+            self.layout.items.unwrap_or_default()
         )
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (cursor_head, cursor_rest) = match self.cursor_field.map(|c| c.split_once('/')) {
-            Some(Some((head, rest))) => (Some(head), Some(rest)),
-            Some(None) => (self.cursor_field, None),
-            None => (None, None),
-        };
+        let (cursor_head, cursor_rest) = split_path(self.layout.cursor);
+        let (link_head, link_rest) = split_path(self.layout.next_link);
         let key_seed = KeySeed {
-            items_key: self.items_key,
-            cursor_field: cursor_head,
-            total_pages_field: self.total_pages_field,
+            layout: self.layout,
+            cursor_head,
+            link_head,
         };
         let mut items = None;
         let mut page = Page::of(Vec::new());
@@ -171,7 +183,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                         .next_value::<Option<i64>>()?
                         .and_then(|t| u64::try_from(t).ok())
                 }
-                // int64 in both specs: a negative (or absurd) total says nothing usable.
+                // int64 in the specs: a negative (or absurd) total says nothing usable.
                 Key::Total => {
                     page.total = map
                         .next_value::<Option<i64>>()?
@@ -179,7 +191,12 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                 }
                 Key::IsLast => page.is_last = map.next_value()?,
                 Key::LastPageNumber => page.last_page_number = map.next_value()?,
-                Key::Links => page.next_link = map.next_value::<Option<NextLink>>()?.map(|l| l.0),
+                Key::NextLink => {
+                    page.next_link = Some(match link_rest {
+                        Some(rest) => map.next_value_seed(PathPresent { path: rest })?,
+                        None => !map.next_value::<IgnoredOrNull>()?.0,
+                    })
+                }
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -188,7 +205,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
         (page.items, page.fingerprints) = items.ok_or_else(|| {
             de::Error::custom(format_args!(
                 "missing the item array `{}`",
-                self.items_key.unwrap_or_default()
+                self.layout.items.unwrap_or_default()
             ))
         })?;
         Ok(page)
@@ -203,15 +220,24 @@ enum Key {
     Total,
     IsLast,
     LastPageNumber,
-    Links,
+    NextLink,
     Other,
+}
+
+/// `a/b/c` as `(Some("a"), Some("b/c"))`; `a` as `(Some("a"), None)`.
+fn split_path(path: Option<&str>) -> (Option<&str>, Option<&str>) {
+    match path.map(|p| p.split_once('/')) {
+        Some(Some((head, rest))) => (Some(head), Some(rest)),
+        Some(None) => (path, None),
+        None => (None, None),
+    }
 }
 
 #[derive(Clone, Copy)]
 struct KeySeed<'a> {
-    items_key: Option<&'a str>,
-    cursor_field: Option<&'a str>,
-    total_pages_field: Option<&'a str>,
+    layout: Layout<'a>,
+    cursor_head: Option<&'a str>,
+    link_head: Option<&'a str>,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -231,13 +257,13 @@ impl Visitor<'_> for KeySeed<'_> {
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
         Ok(match key {
-            k if Some(k) == self.items_key => Key::Items,
-            k if Some(k) == self.cursor_field => Key::Cursor,
-            k if Some(k) == self.total_pages_field => Key::TotalPages,
-            "total" | "TotalResults" => Key::Total,
-            "isLast" => Key::IsLast,
-            "LastPageNumber" => Key::LastPageNumber,
-            "Links" => Key::Links,
+            k if Some(k) == self.layout.items => Key::Items,
+            k if Some(k) == self.cursor_head => Key::Cursor,
+            k if Some(k) == self.layout.total_pages => Key::TotalPages,
+            k if Some(k) == self.layout.total => Key::Total,
+            k if Some(k) == self.layout.is_last => Key::IsLast,
+            k if Some(k) == self.layout.last_page => Key::LastPageNumber,
+            k if Some(k) == self.link_head => Key::NextLink,
             _ => Key::Other,
         })
     }
@@ -316,56 +342,123 @@ impl<'de> Visitor<'de> for PathString<'_> {
     }
 }
 
-/// Whether an Octopus `Links` object holds a non-null `Page.Next`.
-struct NextLink(bool);
+/// Whether a non-null value sits at a `/`-separated `path` inside a value.
+struct PathPresent<'a> {
+    path: &'a str,
+}
 
-impl<'de> Deserialize<'de> for NextLink {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct LinksVisitor;
-        impl<'de> Visitor<'de> for LinksVisitor {
-            type Value = NextLink;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of links")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NextLink, A::Error> {
-                let mut next = false;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let value: Option<IgnoredAny> = map.next_value()?;
-                    next |= key == "Page.Next" && value.is_some();
-                }
-                Ok(NextLink(next))
-            }
-        }
-        d.deserialize_map(LinksVisitor)
+impl<'de> DeserializeSeed<'de> for PathPresent<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let (head, rest) = match self.path.split_once('/') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (self.path, None),
+        };
+        d.deserialize_any(PresentVisitor { head, rest })
     }
 }
 
-/// Decodes a page body, with errors naming the URL and the JSON path.
+struct PresentVisitor<'a> {
+    head: &'a str,
+    rest: Option<&'a str>,
+}
+
+impl<'de> Visitor<'de> for PresentVisitor<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object that may hold `{}`", self.head)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key != self.head {
+                map.next_value::<IgnoredAny>()?;
+            } else if let Some(rest) = self.rest {
+                found = map.next_value_seed(PathPresent { path: rest })?;
+            } else {
+                found = !map.next_value::<IgnoredOrNull>()?.0;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+}
+
+/// Any value, skipped; remembers whether it was `null`.
+struct IgnoredOrNull(bool);
+
+impl<'de> Deserialize<'de> for IgnoredOrNull {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self(Option::<IgnoredAny>::deserialize(d)?.is_none()))
+    }
+}
+
+/// [`decode_layout`] with Jira-style names (`total`, `isLast`), for the tests.
+#[cfg(test)]
+pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &[u8],
+    items: Option<&str>,
+    cursor: Option<&str>,
+) -> crate::Result<Page<T>> {
+    let layout = Layout {
+        items,
+        cursor,
+        total: Some("total"),
+        is_last: Some("isLast"),
+        ..Layout::default()
+    };
+    decode_layout(url, body, layout)
+}
+
+/// Decodes a page body laid out as `layout` says, with errors naming the URL and the
+/// JSON path.
 ///
 /// The page is decoded once, untracked: tracking the JSON path of every value costs as
 /// much again as decoding typed items. Only a page that fails is decoded a second time,
 /// with the path tracked, to say where.
-pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_layout<T: serde::de::DeserializeOwned>(
     url: &str,
     body: &[u8],
-    items_key: Option<&str>,
-    cursor_field: Option<&str>,
-) -> crate::Result<Page<T>> {
-    decode_page_with(url, body, items_key, cursor_field, None)
-}
-
-/// [`decode_page`], also reading a total-pages field.
-pub(crate) fn decode_page_with<T: serde::de::DeserializeOwned>(
-    url: &str,
-    body: &[u8],
-    items_key: Option<&str>,
-    cursor_field: Option<&str>,
-    total_pages_field: Option<&str>,
+    layout: Layout<'_>,
 ) -> crate::Result<Page<T>> {
     let seed = PageSeed {
-        items_key,
-        cursor_field,
-        total_pages_field,
+        layout,
         fingerprint: true,
         item: PhantomData,
     };
@@ -375,12 +468,7 @@ pub(crate) fn decode_page_with<T: serde::de::DeserializeOwned>(
         .and_then(|page| json.end().map(|()| page))
     {
         Ok(page) => Ok(page),
-        Err(untracked) => Err(page_error::<T>(
-            url,
-            body,
-            (items_key, cursor_field, total_pages_field),
-            untracked,
-        )),
+        Err(untracked) => Err(page_error::<T>(url, body, layout, untracked)),
     }
 }
 
@@ -390,13 +478,11 @@ pub(crate) fn decode_page_with<T: serde::de::DeserializeOwned>(
 fn page_error<T: serde::de::DeserializeOwned>(
     url: &str,
     body: &[u8],
-    (items_key, cursor_field, total_pages_field): (Option<&str>, Option<&str>, Option<&str>),
+    layout: Layout<'_>,
     untracked: serde_json::Error,
 ) -> crate::Error {
     let seed = PageSeed::<T> {
-        items_key,
-        cursor_field,
-        total_pages_field,
+        layout,
         fingerprint: false,
         item: PhantomData,
     };
@@ -433,12 +519,23 @@ mod tests {
         assert_eq!((page.total, page.is_last), (Some(5), Some(false)));
     }
 
+    /// Octopus' names, as the skip/take strategy's defaults give them.
+    fn skip_take() -> Layout<'static> {
+        Layout {
+            items: Some("Items"),
+            total: Some("TotalResults"),
+            last_page: Some("LastPageNumber"),
+            next_link: Some("Links/Page.Next"),
+            ..Layout::default()
+        }
+    }
+
     #[test]
     fn reads_octopus_envelope_and_links() {
         let body = br#"{"ItemType":"Project","TotalResults":3,"ItemsPerPage":2,"NumberOfPages":2,
             "LastPageNumber":1,"Items":[{"Id":"Projects-1"},{"Id":"Projects-2"}],
             "Links":{"Self":"/api/x","Page.Next":"/api/x?skip=2&take=2","Page.Current":"/api/x"}}"#;
-        let page: Page<RawItem> = decode_page("u", body, Some("Items"), None).unwrap();
+        let page: Page<RawItem> = decode_layout("u", body, skip_take()).unwrap();
         assert_eq!(page.items[1].get(), r#"{"Id":"Projects-2"}"#);
         assert_eq!(
             (page.total, page.last_page_number, page.next_link),
@@ -459,14 +556,13 @@ mod tests {
     #[test]
     fn reads_next_urls_at_nested_paths_and_total_pages() {
         let body = br#"{"Items":[1],"Links":{"Self":"/a","Page.Next":"/a?skip=1"},"pages":4}"#;
-        let page: Page<u32> = decode_page_with(
-            "u",
-            body,
-            Some("Items"),
-            Some("Links/Page.Next"),
-            Some("pages"),
-        )
-        .unwrap();
+        let layout = Layout {
+            items: Some("Items"),
+            cursor: Some("Links/Page.Next"),
+            total_pages: Some("pages"),
+            ..Layout::default()
+        };
+        let page: Page<u32> = decode_layout("u", body, layout).unwrap();
         assert_eq!(page.cursor.as_deref(), Some("/a?skip=1"));
         assert_eq!(page.total_pages, Some(4));
         for body in [
@@ -475,9 +571,10 @@ mod tests {
             br#"{"Items":[1],"Links":[1,{"a":2}]}"#,
             br#"{"Items":[1],"Links":{"Page.Next":null}}"#,
         ] {
-            let page: Page<u32> =
-                decode_page_with("u", body, Some("Items"), Some("Links/Page.Next"), None).unwrap();
+            let page: Page<u32> = decode_layout("u", body, layout).unwrap();
             assert_eq!(page.cursor, None);
+            let page: Page<u32> = decode_layout("u", body, skip_take()).unwrap();
+            assert!(!page.next_link.unwrap_or(false));
         }
     }
 

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::RequestParts;
 use crate::endpoint::placeholders;
-use crate::page::{Page, decode_page_with, fingerprint};
+use crate::page::{Layout, Page, decode_layout, fingerprint};
 use crate::{Client, Endpoint, Error, ListRequest, Pagination, PaginationGuard, Result};
 
 mod links;
@@ -413,14 +413,18 @@ impl<T: DeserializeOwned> Plan<T> {
             Pagination::PageNumber { total_pages, .. } => total_pages.as_deref(),
             _ => None,
         };
-        let mut page = decode_page_with(
-            response.url(),
-            response.body(),
-            self.endpoint.items_key(),
-            cursor_field,
+        let endpoint = &self.endpoint;
+        let layout = Layout {
+            items: endpoint.items_key(),
+            cursor: cursor_field,
             total_pages,
-        )
-        .map_err(|e| response.scrubbed(e))?;
+            total: Some(endpoint.total_field_name()),
+            is_last: endpoint.is_last_field_name(),
+            last_page: endpoint.last_page_field_name(),
+            next_link: endpoint.next_link_field_name(),
+        };
+        let mut page = decode_layout(response.url(), response.body(), layout)
+            .map_err(|e| response.scrubbed(e))?;
         match pagination {
             Pagination::LinkHeader { .. } => page.cursor = links::next(response.headers()),
             Pagination::PageNumber {

@@ -308,3 +308,63 @@ fn the_derive_declares_the_new_strategies() {
         &Pagination::next_url("Links/Page.Next")
     );
 }
+
+/// Envelope names come from the resource: a total called `count`, a flag called `done`.
+#[derive(Debug, serde::Deserialize, Resource)]
+#[resource(path = "/things", items = "rows", paginate = offset, page_size = 5, total = "count", is_last = "done")]
+struct Row(#[allow(dead_code)] u64);
+
+/// And skip/take's last page and next link, renamed.
+#[derive(Debug, serde::Deserialize, Resource)]
+#[resource(path = "/things", items = "rows", paginate = skip_take, page_size = 5,
+           total = "n", last_page = "lastPage", next_link = "links/next")]
+struct Doc(#[allow(dead_code)] u64);
+
+#[tokio::test]
+async fn envelope_field_names_come_from_the_resource() {
+    // `done` is honest: all 12 rows; then `done: false` at `count`: the contradiction is
+    // only seen if both names are read.
+    for honest in [true, false] {
+        let server = Server::start(move |_, r| {
+            let start = query_u64(r, "startAt").unwrap_or(0);
+            let rows: Vec<u64> = (start..(start + 5).min(12)).collect();
+            let done = honest && start + 5 >= 12;
+            Reply::json(
+                200,
+                json!({"rows": rows, "count": 12, "done": done, "total": 1, "isLast": true})
+                    .to_string(),
+            )
+        })
+        .await;
+        let request =
+            ListRequest::<u64>::new(&client(&server.url), Row::endpoint()).prefetch(false);
+        let (items, err) = drain(request).await;
+        assert_eq!(items, (0..12).collect::<Vec<_>>(), "honest {honest}");
+        if honest {
+            assert!(err.is_none(), "{err:?}");
+        } else {
+            assert_eq!(
+                guard(err),
+                PaginationGuard::TotalReachedButNotLast { total: 12 }
+            );
+        }
+    }
+
+    let server = Server::start(|_, r| {
+        let skip = query_u64(r, "skip").unwrap_or(0);
+        let rows: Vec<u64> = (skip..(skip + 5).min(12)).collect();
+        let next = (skip + 5 < 12).then(|| format!("/things?skip={}", skip + 5));
+        Reply::json(
+            200,
+            json!({"rows": rows, "n": 12, "lastPage": 2, "links": {"next": next},
+                   "TotalResults": 1, "LastPageNumber": 0})
+            .to_string(),
+        )
+    })
+    .await;
+    let request = ListRequest::<u64>::new(&client(&server.url), Doc::endpoint()).prefetch(false);
+    let (items, err) = drain(request).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(items, (0..12).collect::<Vec<_>>());
+    assert_eq!(server.hits(), 3);
+}

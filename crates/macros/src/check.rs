@@ -93,6 +93,10 @@ fn check_values(cx: &Ctxt, cont: &Container<'_>) {
         (&keys.limit_param, symbol::LIMIT_PARAM),
         (&keys.cursor_param, symbol::CURSOR_PARAM),
         (&keys.cursor_field, symbol::CURSOR_FIELD),
+        (&keys.total, symbol::TOTAL),
+        (&keys.is_last, symbol::IS_LAST),
+        (&keys.last_page, symbol::LAST_PAGE),
+        (&keys.next_link, symbol::NEXT_LINK),
         (&keys.id, symbol::ID),
     ] {
         if let Some(name) = key

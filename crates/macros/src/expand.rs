@@ -95,6 +95,18 @@ fn endpoint(cont: &Container<'_>, kind: &str) -> TokenStream {
         }
         calls.push(quote!(.paginate(#pagination)));
     }
+    for (field, method) in [
+        (&keys.total, "total_field"),
+        (&keys.is_last, "is_last_field"),
+        (&keys.last_page, "last_page_field"),
+        (&keys.next_link, "next_link_field"),
+    ] {
+        if let Some(field) = field {
+            let method = format_ident!("{method}");
+            let name = &field.value;
+            calls.push(quote!(.#method(#name)));
+        }
+    }
     if let Some(size) = &keys.page_size {
         let size = size.value;
         calls.push(quote!(.page_size(#size)));

@@ -71,6 +71,7 @@
 //! | `start_param` | string; `offset`, `skip_take`, `array`, `page_number` | `Pagination::….start_param("…")` |
 //! | `limit_param` | string; every pagination but `none` | `Pagination::….limit_param("…")` |
 //! | `cursor_param` | string; `cursor` | `Pagination::cursor().cursor_param("…")` |
+//! | `total`, `is_last`, `last_page`, `next_link` | string: the envelope's item total, last-page flag, zero-based last page number, `/`-separated next-link path (defaults: `total`/`isLast`; skip/take `TotalResults`/`LastPageNumber`/`Links/Page.Next`) | `Endpoint::total_field("…")` and siblings |
 //! | `cursor_field` | string; `cursor`, `next_url` (a `/`-separated path, default `next`) | `Pagination::….cursor_field("…")` |
 //! | `param(name = Type, …)` | a placeholder (as written or in snake_case) and a type implementing `Display` | the argument's type |
 //!

@@ -73,6 +73,14 @@ pub struct Keys {
     pub cursor_param: Option<Keyed<LitStr>>,
     /// `cursor_field = "..."`.
     pub cursor_field: Option<Keyed<LitStr>>,
+    /// `total = "..."`: the item total's field.
+    pub total: Option<Keyed<LitStr>>,
+    /// `is_last = "..."`: the last-page flag's field.
+    pub is_last: Option<Keyed<LitStr>>,
+    /// `last_page = "..."`: the zero-based last page number's field.
+    pub last_page: Option<Keyed<LitStr>>,
+    /// `next_link = "..."`: the `/`-separated path of a next-page link.
+    pub next_link: Option<Keyed<LitStr>>,
     /// Every `param(name = Type)` pair, in order.
     pub params: Vec<ParamType>,
     /// The single-valued keys given so far, to report duplicates.
@@ -293,6 +301,10 @@ impl Keys {
             symbol::LIMIT_PARAM => self.limit_param = keyed(key, lit_str(cx, symbol, value)),
             symbol::CURSOR_PARAM => self.cursor_param = keyed(key, lit_str(cx, symbol, value)),
             symbol::CURSOR_FIELD => self.cursor_field = keyed(key, lit_str(cx, symbol, value)),
+            symbol::TOTAL => self.total = keyed(key, lit_str(cx, symbol, value)),
+            symbol::IS_LAST => self.is_last = keyed(key, lit_str(cx, symbol, value)),
+            symbol::LAST_PAGE => self.last_page = keyed(key, lit_str(cx, symbol, value)),
+            symbol::NEXT_LINK => self.next_link = keyed(key, lit_str(cx, symbol, value)),
             _ => unreachable!("`{symbol}` is not a `key = value` key"),
         }
     }

@@ -43,6 +43,14 @@ pub const CURSOR_PARAM: Symbol = Symbol("cursor_param");
 pub const CURSOR_FIELD: Symbol = Symbol("cursor_field");
 /// `param(board_id = u64, ...)`: the Rust type of a path placeholder.
 pub const PARAM: Symbol = Symbol("param");
+/// `total = "total"`: `Endpoint::total_field`.
+pub const TOTAL: Symbol = Symbol("total");
+/// `is_last = "isLast"`: `Endpoint::is_last_field`.
+pub const IS_LAST: Symbol = Symbol("is_last");
+/// `last_page = "LastPageNumber"`: `Endpoint::last_page_field`.
+pub const LAST_PAGE: Symbol = Symbol("last_page");
+/// `next_link = "Links/Page.Next"`: `Endpoint::next_link_field`.
+pub const NEXT_LINK: Symbol = Symbol("next_link");
 
 /// Every key, in the order the docs list them (used by "unknown key" errors).
 pub const KEYS: &[Symbol] = &[
@@ -59,6 +67,10 @@ pub const KEYS: &[Symbol] = &[
     LIMIT_PARAM,
     CURSOR_PARAM,
     CURSOR_FIELD,
+    TOTAL,
+    IS_LAST,
+    LAST_PAGE,
+    NEXT_LINK,
     PARAM,
 ];
 
