@@ -35,7 +35,7 @@ const SNIPPET_BYTES: usize = 500;
 ///     .auth(Auth::basic("me@example.com", "api-token"))
 ///     .timeout(Some(Duration::from_secs(30)))
 ///     .max_concurrency(10)
-///     .retry(RetryPolicy::jira())
+///     .retry(RetryPolicy::default().max_retries(4))
 ///     .rate_limit(Some(20.0))
 ///     .build()
 ///     .unwrap();
@@ -56,9 +56,22 @@ pub struct ClientBuilder {
     prefetch: bool,
     pool_idle_timeout: Option<Duration>,
     adaptive_pacing: bool,
+    error_messages: ErrorMessages,
 }
 
+/// Reads the messages of an error body (a provider's error format) for
+/// [`StatusError::messages`](crate::StatusError::messages).
+pub type ErrorMessages = fn(&[u8]) -> Vec<String>;
+
 impl ClientBuilder {
+    /// How error bodies are read into [`StatusError::messages`](crate::StatusError::messages):
+    /// each provider crate plugs in its API's error format. The default,
+    /// [`generic_error_messages`], reads the common `message` / `error` / `errors` shapes.
+    pub fn error_messages(mut self, parse: ErrorMessages) -> Self {
+        self.error_messages = parse;
+        self
+    }
+
     /// Replaces the base URL given to [`Client::builder`] (a provider may only know it at
     /// build time, e.g. Jira OAuth's `api.atlassian.com/ex/jira/{cloudId}`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -182,6 +195,7 @@ impl ClientBuilder {
                 counters: Counters::default(),
                 timeout: self.timeout,
                 prefetch: self.prefetch,
+                error_messages: self.error_messages,
             }),
         })
     }
@@ -203,7 +217,7 @@ fn normalise_base(raw: &str) -> Result<String> {
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        // Not shown: a query may carry an API key (`?apikey=`, which Octopus accepts).
+        // Not shown: a query may carry an API key (`?apikey=`, which some servers accept).
         let mut shown = url.clone();
         shown.set_query(None);
         shown.set_fragment(None);
@@ -250,6 +264,7 @@ struct Inner {
     counters: Counters,
     timeout: Option<Duration>,
     prefetch: bool,
+    error_messages: ErrorMessages,
 }
 
 impl fmt::Debug for Client {
@@ -278,6 +293,7 @@ impl Client {
             prefetch: true,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             adaptive_pacing: true,
+            error_messages: generic_error_messages,
         }
     }
 
@@ -533,7 +549,7 @@ impl Client {
         let mut owned = auth.auth().redactions();
         owned.extend(cached.map(|s| s.expose().to_owned()));
         let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let messages = server_messages(&response.body)
+        let messages = (self.inner.error_messages)(&response.body)
             .iter()
             .map(|m| scrub(m, &secrets))
             .collect();
@@ -574,36 +590,34 @@ fn closed() -> Error {
     Error::Config("the client's concurrency limiter was closed".into())
 }
 
-/// Messages from a Jira `ErrorCollection` (`errorMessages`, `errors`) or an
-/// Octopus error (`ErrorMessage`, `Errors`).
-fn server_messages(body: &[u8]) -> Vec<String> {
+/// The messages of an error body in the shapes most APIs use: a top-level `message`,
+/// `error` or `error_description` string, and `errors` as an array (of strings, or of
+/// objects with a `message`) or an object of field → message.
+///
+/// ```
+/// let body = br#"{"message":"Validation Failed","errors":[{"message":"name is taken"}]}"#;
+/// assert_eq!(ocean_core::generic_error_messages(body), ["Validation Failed", "name is taken"]);
+/// ```
+pub fn generic_error_messages(body: &[u8]) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
         return Vec::new();
     };
-    let mut messages = Vec::new();
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect()
-    };
-    for key in ["errorMessages", "Errors"] {
-        if let Some(list) = map.get(key) {
-            messages.extend(strings(list));
-        }
-    }
-    if let Some(serde_json::Value::Object(fields)) = map.get("errors") {
-        messages.extend(
+    let mut messages: Vec<String> = ["message", "error", "error_description"]
+        .iter()
+        .filter_map(|key| map.get(*key)?.as_str().map(str::to_owned))
+        .collect();
+    match map.get("errors") {
+        Some(serde_json::Value::Array(list)) => messages.extend(list.iter().filter_map(|e| {
+            e.as_str()
+                .or_else(|| e.get("message")?.as_str())
+                .map(str::to_owned)
+        })),
+        Some(serde_json::Value::Object(fields)) => messages.extend(
             fields
                 .iter()
                 .filter_map(|(k, v)| Some(format!("{k}: {}", v.as_str()?))),
-        );
-    }
-    for key in ["ErrorMessage", "message"] {
-        if let Some(m) = map.get(key).and_then(|v| v.as_str()) {
-            messages.insert(0, m.to_owned());
-        }
+        ),
+        _ => {}
     }
     messages
 }

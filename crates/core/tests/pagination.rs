@@ -545,3 +545,34 @@ async fn decode_errors_are_capped_and_scrubbed() {
     assert!(!text.contains("sekrit-token-123"), "{text}");
     assert!(text.contains("[redacted]"), "{text}");
 }
+
+#[tokio::test]
+async fn error_bodies_are_read_by_the_parser_the_provider_plugs_in() {
+    let server = Server::start(|_, _| {
+        Reply::json(
+            400,
+            r#"{"problems":[{"text":"bad board"}],"message":"Bad"}"#,
+        )
+    })
+    .await;
+    fn problems(body: &[u8]) -> Vec<String> {
+        let v: Value = serde_json::from_slice(body).unwrap_or_default();
+        v["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+    let plugged = Client::builder(&server.url)
+        .retry(RetryPolicy::none())
+        .error_messages(problems)
+        .build()
+        .unwrap();
+    for (c, want) in [(plugged, "bad board"), (client(&server.url), "Bad")] {
+        let err = collect(ListRequest::new(&c, offset_endpoint()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.as_status().unwrap().messages, [want], "{err}");
+    }
+}

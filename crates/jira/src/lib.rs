@@ -58,6 +58,7 @@ mod client;
 pub mod events;
 mod kinds;
 pub mod models;
+mod profile;
 mod sync;
 mod webhook_source;
 mod webhooks;
@@ -66,6 +67,7 @@ pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
 pub use events::verify_signature;
 pub use kinds::{JiraKind, ParseKindError};
+pub use profile::{error_messages, retry_policy};
 pub use sync::{DEFAULT_JQL, SyncOptions};
 pub use webhook_source::{JiraWebhooks, SIGNATURE_HEADER};
 pub use webhooks::{

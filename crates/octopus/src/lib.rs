@@ -135,7 +135,7 @@ mod subscriptions;
 mod sync;
 mod webhook_source;
 
-pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder};
+pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder, error_messages};
 pub use events::verify_header_value;
 pub use kinds::{OctopusKind, ParseKindError, SpaceScoped};
 pub use models::{Deployment, Environment, Machine, Project, Release, Space};
