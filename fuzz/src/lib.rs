@@ -61,7 +61,8 @@ pub fn wait_hint(data: &[u8]) {
     }
     for now in instants() {
         let hints = WaitHints::from_headers(&headers, now);
-        let _ = format!("{hints:?}");
+        let octopus = ocean_octopus::rate_limit_hints(&headers, now);
+        let _ = format!("{:?}", hints.merge(octopus));
     }
 }
 

@@ -20,7 +20,7 @@ use crate::retry::is_idempotent;
 use crate::secret::scrub;
 use crate::stats::Counters;
 use crate::throttle::Throttle;
-use crate::wait_hint::WaitHints;
+use crate::wait_hint::{HintReader, WaitHints};
 use crate::{Auth, Error, Result, RetryPolicy, Stats, StatusError, TransportKind};
 
 /// Bytes of an error body kept in [`StatusError::body_snippet`].
@@ -57,6 +57,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Option<Duration>,
     adaptive_pacing: bool,
     error_messages: ErrorMessages,
+    hint_readers: Vec<HintReader>,
 }
 
 /// Reads the messages of an error body (a provider's error format) for
@@ -69,6 +70,13 @@ impl ClientBuilder {
     /// [`generic_error_messages`], reads the common `message` / `error` / `errors` shapes.
     pub fn error_messages(mut self, parse: ErrorMessages) -> Self {
         self.error_messages = parse;
+        self
+    }
+
+    /// Adds a reader of a provider's own rate-limit headers; its hints are merged with the
+    /// standard `Retry-After` / `X-RateLimit-*` ones (see [`WaitHints::merge`]).
+    pub fn rate_limit_headers(mut self, reader: HintReader) -> Self {
+        self.hint_readers.push(reader);
         self
     }
 
@@ -132,8 +140,9 @@ impl ClientBuilder {
     /// * a `429`'s `Retry-After` holds back every request of the client, not only the
     ///   one retried;
     /// * once the rate-limit headers say the budget is low and how fast it refills
-    ///   (`Octopus-RateLimit-Policy`/`Octopus-RateLimit`, Jira's `X-RateLimit-Limit` with
-    ///   `X-RateLimit-NearLimit`/`-Remaining`), request starts are spaced at that rate
+    ///   (`X-RateLimit-Limit` with `X-RateLimit-NearLimit`/`-Remaining`, or a provider's
+    ///   own headers read by [`rate_limit_headers`](Self::rate_limit_headers)), request
+    ///   starts are spaced at that rate
     ///   until the budget has recovered, so a long sync runs at the server's rate instead
     ///   of bursting into `429`s;
     /// * a spent budget with a known refill time (`X-RateLimit-Reset`) pauses every request.
@@ -196,6 +205,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 prefetch: self.prefetch,
                 error_messages: self.error_messages,
+                hint_readers: self.hint_readers,
             }),
         })
     }
@@ -265,6 +275,7 @@ struct Inner {
     timeout: Option<Duration>,
     prefetch: bool,
     error_messages: ErrorMessages,
+    hint_readers: Vec<HintReader>,
 }
 
 impl fmt::Debug for Client {
@@ -294,6 +305,7 @@ impl Client {
             pool_idle_timeout: Some(Duration::from_secs(90)),
             adaptive_pacing: true,
             error_messages: generic_error_messages,
+            hint_readers: Vec::new(),
         }
     }
 
@@ -389,7 +401,11 @@ impl Client {
             };
             let (error, wait) = match outcome {
                 Ok(response) => {
-                    let hints = WaitHints::from_headers(&response.headers, SystemTime::now());
+                    let now = SystemTime::now();
+                    let hints = inner.hint_readers.iter().fold(
+                        WaitHints::from_headers(&response.headers, now),
+                        |hints, read| hints.merge(read(&response.headers, now)),
+                    );
                     inner.throttle.observe(&hints);
                     let status = response.status;
                     if status.is_success() {

@@ -25,7 +25,7 @@ struct Typed {
 /// decodes both raw and as values says the same thing both ways.
 pub fn decode_page(body: &[u8]) {
     const URL: &str = "https://fuzz.example/rest/api/3/list";
-    let jira = |items, cursor| Layout {
+    let offset_layout = |items, cursor| Layout {
         items,
         cursor,
         total: Some("total"),
@@ -33,8 +33,8 @@ pub fn decode_page(body: &[u8]) {
         ..Layout::default()
     };
     let shapes = [
-        jira(Some("values"), None),
-        jira(Some("issues"), Some("nextPageToken")),
+        offset_layout(Some("values"), None),
+        offset_layout(Some("issues"), Some("nextPageToken")),
         Layout {
             items: Some("Items"),
             total: Some("TotalResults"),
@@ -42,8 +42,8 @@ pub fn decode_page(body: &[u8]) {
             next_link: Some("Links/Page.Next"),
             ..Layout::default()
         },
-        jira(Some("values"), Some("Links/Page.Next")),
-        jira(None, None),
+        offset_layout(Some("values"), Some("Links/Page.Next")),
+        offset_layout(None, None),
     ];
     for layout in shapes {
         let raw = decode_layout::<RawItem>(URL, body, layout);

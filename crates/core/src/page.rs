@@ -511,7 +511,7 @@ mod tests {
     use crate::{Error, RawItem};
 
     #[test]
-    fn reads_jira_envelope() {
+    fn reads_an_offset_envelope() {
         let body = br#"{"self":"x","maxResults":2,"startAt":0,"total":5,"isLast":false,
             "values":[{"id":"1"},{"id":"2"}],"nextPage":"y"}"#;
         let page: Page<serde_json::Value> = decode_page("u", body, Some("values"), None).unwrap();
@@ -519,7 +519,7 @@ mod tests {
         assert_eq!((page.total, page.is_last), (Some(5), Some(false)));
     }
 
-    /// Octopus' names, as the skip/take strategy's defaults give them.
+    /// The skip/take strategy's default names.
     fn skip_take() -> Layout<'static> {
         Layout {
             items: Some("Items"),
@@ -531,7 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_octopus_envelope_and_links() {
+    fn reads_a_skip_take_envelope_and_links() {
         let body = br#"{"ItemType":"Project","TotalResults":3,"ItemsPerPage":2,"NumberOfPages":2,
             "LastPageNumber":1,"Items":[{"Id":"Projects-1"},{"Id":"Projects-2"}],
             "Links":{"Self":"/api/x","Page.Next":"/api/x?skip=2&take=2","Page.Current":"/api/x"}}"#;

@@ -162,7 +162,8 @@ impl OctopusClient {
             api_key: None,
             core: Client::builder(server_url)
                 .timeout(Some(DEFAULT_TIMEOUT))
-                .error_messages(error_messages),
+                .error_messages(error_messages)
+                .rate_limit_headers(crate::rate_limit_hints),
             settings: Settings {
                 page_size: DEFAULT_PAGE_SIZE,
                 space_concurrency: DEFAULT_SPACE_CONCURRENCY,

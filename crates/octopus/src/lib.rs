@@ -131,6 +131,7 @@ mod client;
 pub mod events;
 mod kinds;
 mod models;
+mod rate_limit;
 mod subscriptions;
 mod sync;
 mod webhook_source;
@@ -139,6 +140,7 @@ pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder, error_mess
 pub use events::verify_header_value;
 pub use kinds::{OctopusKind, ParseKindError, SpaceScoped};
 pub use models::{Deployment, Environment, Machine, Project, Release, Space};
+pub use rate_limit::rate_limit_hints;
 pub use subscriptions::{
     EVENT_CATEGORIES, EventNotification, SpaceOutcome, Subscription, SubscriptionFilter,
     SubscriptionOptions, SubscriptionOutcome, WEBHOOK_PATH, WEBHOOK_TIMEOUT, webhook_url,
