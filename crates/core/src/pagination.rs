@@ -225,7 +225,7 @@ fn more_unless_reached(total: Option<u64>, offset: u64, n: u64) -> Verdict {
     }
 }
 
-impl<T: DeserializeOwned> Plan<T> {
+impl<T: DeserializeOwned + 'static> Plan<T> {
     fn new(request: ListRequest<T>) -> Result<Self> {
         if let Some(e) = request.config_error {
             return Err(Error::Config(e));
