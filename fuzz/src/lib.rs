@@ -14,6 +14,11 @@ pub fn page_decode(data: &[u8]) {
     ocean_core::__fuzz::decode_page(data);
 }
 
+/// A sequence of pages, as any server might send them, through the pagination guards.
+pub fn pagination_guards(data: &[u8]) {
+    ocean_core::__fuzz::pagination_guards(data);
+}
+
 /// The instants the hints are read at: the epoch, now, and the far future.
 fn instants() -> [SystemTime; 3] {
     [
@@ -56,7 +61,8 @@ pub fn wait_hint(data: &[u8]) {
     }
     for now in instants() {
         let hints = WaitHints::from_headers(&headers, now);
-        let _ = format!("{hints:?}");
+        let octopus = ocean_octopus::rate_limit_hints(&headers, now);
+        let _ = format!("{:?}", hints.merge(octopus));
     }
 }
 

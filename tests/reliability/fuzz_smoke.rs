@@ -26,6 +26,7 @@ const REGRESSIONS: &[(&str, &[u8])] = &[
 fn run(target: &str, data: &[u8]) {
     match target {
         "page_decode" => targets::page_decode(data),
+        "pagination_guards" => targets::pagination_guards(data),
         "wait_hint" => targets::wait_hint(data),
         "jira_event" => targets::jira_event(data),
         "octopus_event" => targets::octopus_event(data),
@@ -58,6 +59,20 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         _ => &[],
     };
     let mut seeds: Vec<Vec<u8>> = fixtures.iter().map(|f| fixture(f)).collect();
+    if target == "pagination_guards" {
+        // The lying servers of issue 17, 4 bytes a page (start back, items, total, more):
+        // one item a page under 1e14; total 7 with isLast false, then page one again; the
+        // same page again and again (a bare array ignoring startAt, fresh cursors).
+        seeds.push([&[63u8][..], &[0, 1, 255, 1].repeat(20)].concat());
+        seeds.push(
+            [
+                &[63u8][..],
+                &[0, 3, 71, 1, 0, 3, 68, 1, 0, 1, 65, 1, 7, 3, 64, 1].repeat(3),
+            ]
+            .concat(),
+        );
+        seeds.push([&[63u8][..], &[0, 5, 0, 1, 5, 5, 0, 1].repeat(10)].concat());
+    }
     let inline: &[&str] = match target {
         "page_decode" => &[
             r#"{"startAt":0,"maxResults":2,"total":5,"isLast":false,"values":[{"id":"1"},{"id":2}]}"#,
@@ -210,6 +225,11 @@ fn smoke(target: &str, iterations: usize, budget: Duration) {
 #[test]
 fn page_decoding_survives_mutated_pages() {
     smoke("page_decode", 3000, Duration::from_secs(4));
+}
+
+#[test]
+fn pagination_guards_hold_for_mutated_page_sequences() {
+    smoke("pagination_guards", 20_000, Duration::from_secs(3));
 }
 
 #[test]

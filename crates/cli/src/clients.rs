@@ -40,7 +40,7 @@ pub fn jira(credentials: JiraCredentials, tuning: &Tuning) -> ocean_core::Result
     let url = require(credentials.url, "--url", "JIRA_URL");
     let email = require(credentials.email, "--email", "JIRA_EMAIL");
     let token = require(credentials.token, "--token", "JIRA_TOKEN");
-    let mut retry = RetryPolicy::jira();
+    let mut retry = ocean_jira::retry_policy();
     if let Some(n) = tuning.max_retries {
         retry = retry.max_retries(n);
     }

@@ -212,6 +212,11 @@ impl Authenticator {
         self.cached.read().await.clone()
     }
 
+    /// The cached provider token, unless a refresh holds the lock right now.
+    pub(crate) fn cached_secret_now(&self) -> Option<Secret> {
+        self.cached.try_read().ok().and_then(|c| c.clone())
+    }
+
     async fn current_token(&self, provider: &dyn TokenProvider) -> Result<Secret, TokenError> {
         if let Some(token) = self.cached.read().await.clone() {
             return Ok(token);

@@ -20,7 +20,7 @@ use crate::retry::is_idempotent;
 use crate::secret::scrub;
 use crate::stats::Counters;
 use crate::throttle::Throttle;
-use crate::wait_hint::WaitHints;
+use crate::wait_hint::{HintReader, WaitHints};
 use crate::{Auth, Error, Result, RetryPolicy, Stats, StatusError, TransportKind};
 
 /// Bytes of an error body kept in [`StatusError::body_snippet`].
@@ -35,7 +35,7 @@ const SNIPPET_BYTES: usize = 500;
 ///     .auth(Auth::basic("me@example.com", "api-token"))
 ///     .timeout(Some(Duration::from_secs(30)))
 ///     .max_concurrency(10)
-///     .retry(RetryPolicy::jira())
+///     .retry(RetryPolicy::default().max_retries(4))
 ///     .rate_limit(Some(20.0))
 ///     .build()
 ///     .unwrap();
@@ -56,9 +56,30 @@ pub struct ClientBuilder {
     prefetch: bool,
     pool_idle_timeout: Option<Duration>,
     adaptive_pacing: bool,
+    error_messages: ErrorMessages,
+    hint_readers: Vec<HintReader>,
 }
 
+/// Reads the messages of an error body (a provider's error format) for
+/// [`StatusError::messages`](crate::StatusError::messages).
+pub type ErrorMessages = fn(&[u8]) -> Vec<String>;
+
 impl ClientBuilder {
+    /// How error bodies are read into [`StatusError::messages`](crate::StatusError::messages):
+    /// each provider crate plugs in its API's error format. The default,
+    /// [`generic_error_messages`], reads the common `message` / `error` / `errors` shapes.
+    pub fn error_messages(mut self, parse: ErrorMessages) -> Self {
+        self.error_messages = parse;
+        self
+    }
+
+    /// Adds a reader of a provider's own rate-limit headers; its hints are merged with the
+    /// standard `Retry-After` / `X-RateLimit-*` ones (see [`WaitHints::merge`]).
+    pub fn rate_limit_headers(mut self, reader: HintReader) -> Self {
+        self.hint_readers.push(reader);
+        self
+    }
+
     /// Replaces the base URL given to [`Client::builder`] (a provider may only know it at
     /// build time, e.g. Jira OAuth's `api.atlassian.com/ex/jira/{cloudId}`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -119,8 +140,9 @@ impl ClientBuilder {
     /// * a `429`'s `Retry-After` holds back every request of the client, not only the
     ///   one retried;
     /// * once the rate-limit headers say the budget is low and how fast it refills
-    ///   (`Octopus-RateLimit-Policy`/`Octopus-RateLimit`, Jira's `X-RateLimit-Limit` with
-    ///   `X-RateLimit-NearLimit`/`-Remaining`), request starts are spaced at that rate
+    ///   (`X-RateLimit-Limit` with `X-RateLimit-NearLimit`/`-Remaining`, or a provider's
+    ///   own headers read by [`rate_limit_headers`](Self::rate_limit_headers)), request
+    ///   starts are spaced at that rate
     ///   until the budget has recovered, so a long sync runs at the server's rate instead
     ///   of bursting into `429`s;
     /// * a spent budget with a known refill time (`X-RateLimit-Reset`) pauses every request.
@@ -182,6 +204,8 @@ impl ClientBuilder {
                 counters: Counters::default(),
                 timeout: self.timeout,
                 prefetch: self.prefetch,
+                error_messages: self.error_messages,
+                hint_readers: self.hint_readers,
             }),
         })
     }
@@ -203,7 +227,7 @@ fn normalise_base(raw: &str) -> Result<String> {
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        // Not shown: a query may carry an API key (`?apikey=`, which Octopus accepts).
+        // Not shown: a query may carry an API key (`?apikey=`, which some servers accept).
         let mut shown = url.clone();
         shown.set_query(None);
         shown.set_fragment(None);
@@ -250,6 +274,8 @@ struct Inner {
     counters: Counters,
     timeout: Option<Duration>,
     prefetch: bool,
+    error_messages: ErrorMessages,
+    hint_readers: Vec<HintReader>,
 }
 
 impl fmt::Debug for Client {
@@ -278,6 +304,8 @@ impl Client {
             prefetch: true,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             adaptive_pacing: true,
+            error_messages: generic_error_messages,
+            hint_readers: Vec::new(),
         }
     }
 
@@ -373,7 +401,11 @@ impl Client {
             };
             let (error, wait) = match outcome {
                 Ok(response) => {
-                    let hints = WaitHints::from_headers(&response.headers, SystemTime::now());
+                    let now = SystemTime::now();
+                    let hints = inner.hint_readers.iter().fold(
+                        WaitHints::from_headers(&response.headers, now),
+                        |hints, read| hints.merge(read(&response.headers, now)),
+                    );
                     inner.throttle.observe(&hints);
                     let status = response.status;
                     if status.is_success() {
@@ -485,6 +517,7 @@ impl Client {
             headers,
             url: url.to_string(),
             body,
+            client: Some(self.clone()),
         })
     }
 
@@ -510,6 +543,16 @@ impl Client {
         }
     }
 
+    /// `text` with every secret this client sends replaced by `[redacted]`. Synchronous,
+    /// so a provider token being refreshed at this instant is the one thing it can miss.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let auth = &self.inner.auth;
+        let mut owned = auth.auth().redactions();
+        owned.extend(auth.cached_secret_now().map(|s| s.expose().to_owned()));
+        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
+        scrub(text, &secrets)
+    }
+
     async fn status_error(
         &self,
         parts: &RequestParts,
@@ -522,7 +565,7 @@ impl Client {
         let mut owned = auth.auth().redactions();
         owned.extend(cached.map(|s| s.expose().to_owned()));
         let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let messages = server_messages(&response.body)
+        let messages = (self.inner.error_messages)(&response.body)
             .iter()
             .map(|m| scrub(m, &secrets))
             .collect();
@@ -535,7 +578,7 @@ impl Client {
             method: parts.method.clone(),
             url: url.to_string(),
             status: response.status,
-            body_snippet: scrub(&snippet(&response.body, SNIPPET_BYTES), &secrets),
+            body_snippet: scrubbed_snippet(&response.body, &secrets),
             messages,
             credential,
             attempts,
@@ -543,40 +586,54 @@ impl Client {
     }
 }
 
+/// The first [`SNIPPET_BYTES`] of a body, scrubbed before it is cut: cutting first could
+/// leave the start of a secret that straddled the cut, which scrubbing no longer matches.
+fn scrubbed_snippet(body: &[u8], secrets: &[&str]) -> String {
+    let longest = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    let text = scrub(&snippet(body, SNIPPET_BYTES + longest), secrets);
+    let text = text.trim_end_matches('…');
+    if text.len() <= SNIPPET_BYTES && body.len() <= SNIPPET_BYTES + longest {
+        return text.to_owned();
+    }
+    let mut end = SNIPPET_BYTES.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 fn closed() -> Error {
     Error::Config("the client's concurrency limiter was closed".into())
 }
 
-/// Messages from a Jira `ErrorCollection` (`errorMessages`, `errors`) or an
-/// Octopus error (`ErrorMessage`, `Errors`).
-fn server_messages(body: &[u8]) -> Vec<String> {
+/// The messages of an error body in the shapes most APIs use: a top-level `message`,
+/// `error` or `error_description` string, and `errors` as an array (of strings, or of
+/// objects with a `message`) or an object of field → message.
+///
+/// ```
+/// let body = br#"{"message":"Validation Failed","errors":[{"message":"name is taken"}]}"#;
+/// assert_eq!(ocean_core::generic_error_messages(body), ["Validation Failed", "name is taken"]);
+/// ```
+pub fn generic_error_messages(body: &[u8]) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
         return Vec::new();
     };
-    let mut messages = Vec::new();
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect()
-    };
-    for key in ["errorMessages", "Errors"] {
-        if let Some(list) = map.get(key) {
-            messages.extend(strings(list));
-        }
-    }
-    if let Some(serde_json::Value::Object(fields)) = map.get("errors") {
-        messages.extend(
+    let mut messages: Vec<String> = ["message", "error", "error_description"]
+        .iter()
+        .filter_map(|key| map.get(*key)?.as_str().map(str::to_owned))
+        .collect();
+    match map.get("errors") {
+        Some(serde_json::Value::Array(list)) => messages.extend(list.iter().filter_map(|e| {
+            e.as_str()
+                .or_else(|| e.get("message")?.as_str())
+                .map(str::to_owned)
+        })),
+        Some(serde_json::Value::Object(fields)) => messages.extend(
             fields
                 .iter()
                 .filter_map(|(k, v)| Some(format!("{k}: {}", v.as_str()?))),
-        );
-    }
-    for key in ["ErrorMessage", "message"] {
-        if let Some(m) = map.get(key).and_then(|v| v.as_str()) {
-            messages.insert(0, m.to_owned());
-        }
+        ),
+        _ => {}
     }
     messages
 }
@@ -716,4 +773,26 @@ macro_rules! forward_transport_setters {
             self
         }
     };
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_straddling_the_cut_is_scrubbed_whole() {
+        let secret = "s3cret-token-value";
+        let body = format!(
+            "{}{secret}{}",
+            "a".repeat(SNIPPET_BYTES - 5),
+            "b".repeat(100)
+        );
+        let text = scrubbed_snippet(body.as_bytes(), &[secret]);
+        assert!(!text.contains("s3cre"), "{text}");
+        assert!(
+            text.ends_with('…') && text.len() <= SNIPPET_BYTES + 3,
+            "{text}"
+        );
+        assert_eq!(scrubbed_snippet(b"short body", &[secret]), "short body");
+    }
 }

@@ -53,6 +53,31 @@ pub enum Pagination {
         /// The page-size parameter (`maxResults`).
         limit: Cow<'static, str>,
     },
+    /// RFC 8288 `Link: <…>; rel="next"` response headers (GitHub, GitLab, Okta, Shopify):
+    /// the first page is asked with the page-size parameter, every next one at the link as
+    /// given; ends when no `next` link comes back.
+    LinkHeader {
+        /// The page-size parameter (`per_page`).
+        limit: Cow<'static, str>,
+    },
+    /// 1-based page numbers: ends on an empty or short page, at the last page a total-pages
+    /// header or field names, or at the total.
+    PageNumber {
+        /// The page-number parameter (`page`).
+        page: Cow<'static, str>,
+        /// The page-size parameter (`per_page`).
+        limit: Cow<'static, str>,
+        /// A response header, or a body field, giving the number of pages.
+        total_pages: Option<Cow<'static, str>>,
+    },
+    /// The next page's URL in the body, at a `/`-separated path of fields (`nextPage`,
+    /// `Links/Page.Next`); ends when it is absent or null.
+    NextUrl {
+        /// Where the next URL is.
+        field: Cow<'static, str>,
+        /// The page-size parameter of the first request.
+        limit: Cow<'static, str>,
+    },
 }
 
 impl Pagination {
@@ -89,12 +114,48 @@ impl Pagination {
         }
     }
 
-    /// Renames the offset parameter (`startAt`, `skip`). No effect on other strategies.
+    /// `Link`-header pagination with `per_page`.
+    pub const fn link_header() -> Self {
+        Self::LinkHeader {
+            limit: Cow::Borrowed("per_page"),
+        }
+    }
+
+    /// Page-number pagination with `page` (from 1) and `per_page`.
+    pub const fn page_number() -> Self {
+        Self::PageNumber {
+            page: Cow::Borrowed("page"),
+            limit: Cow::Borrowed("per_page"),
+            total_pages: None,
+        }
+    }
+
+    /// Next-URL-in-body pagination, the URL at `field` (`/`-separated: `Links/Page.Next`),
+    /// the first request sized with `limit`.
+    pub fn next_url(field: impl Into<Cow<'static, str>>) -> Self {
+        Self::NextUrl {
+            field: field.into(),
+            limit: Cow::Borrowed("limit"),
+        }
+    }
+
+    /// Names the response header or body field holding the number of pages. Page-number
+    /// strategy only.
+    pub fn total_pages(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        if let Self::PageNumber { total_pages, .. } = &mut self {
+            *total_pages = Some(name.into());
+        }
+        self
+    }
+
+    /// Renames the offset parameter (`startAt`, `skip`) or the page-number parameter
+    /// (`page`). No effect on other strategies.
     pub fn start_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         match &mut self {
             Self::Offset { start, .. } | Self::Array { start, .. } => *start = name.into(),
             Self::SkipTake { skip, .. } => *skip = name.into(),
-            Self::None | Self::Cursor { .. } => {}
+            Self::PageNumber { page, .. } => *page = name.into(),
+            Self::None | Self::Cursor { .. } | Self::LinkHeader { .. } | Self::NextUrl { .. } => {}
         }
         self
     }
@@ -102,9 +163,12 @@ impl Pagination {
     /// Renames the page-size parameter (`maxResults`, `take`). No effect on [`Pagination::None`].
     pub fn limit_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         match &mut self {
-            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
-                *limit = name.into()
-            }
+            Self::Offset { limit, .. }
+            | Self::Array { limit, .. }
+            | Self::Cursor { limit, .. }
+            | Self::LinkHeader { limit }
+            | Self::PageNumber { limit, .. }
+            | Self::NextUrl { limit, .. } => *limit = name.into(),
             Self::SkipTake { take, .. } => *take = name.into(),
             Self::None => {}
         }
@@ -119,9 +183,10 @@ impl Pagination {
         self
     }
 
-    /// Renames the response field that holds the next cursor. Cursor strategy only.
+    /// Renames the response field that holds the next cursor, or (next-URL strategy) the
+    /// `/`-separated path of the next URL. Cursor and next-URL strategies only.
     pub fn cursor_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        if let Self::Cursor { field, .. } = &mut self {
+        if let Self::Cursor { field, .. } | Self::NextUrl { field, .. } = &mut self {
             *field = name.into();
         }
         self
@@ -132,16 +197,22 @@ impl Pagination {
         match self {
             Self::Offset { start, .. } | Self::Array { start, .. } => Some(start),
             Self::SkipTake { skip, .. } => Some(skip),
-            Self::None | Self::Cursor { .. } => None,
+            Self::PageNumber { page, .. } => Some(page),
+            Self::None | Self::Cursor { .. } | Self::LinkHeader { .. } | Self::NextUrl { .. } => {
+                None
+            }
         }
     }
 
     /// The page-size parameter's name.
     pub fn limit_name(&self) -> Option<&str> {
         match self {
-            Self::Offset { limit, .. } | Self::Array { limit, .. } | Self::Cursor { limit, .. } => {
-                Some(limit)
-            }
+            Self::Offset { limit, .. }
+            | Self::Array { limit, .. }
+            | Self::Cursor { limit, .. }
+            | Self::LinkHeader { limit }
+            | Self::PageNumber { limit, .. }
+            | Self::NextUrl { limit, .. } => Some(limit),
             Self::SkipTake { take, .. } => Some(take),
             Self::None => None,
         }
@@ -173,6 +244,17 @@ pub struct Endpoint {
     max_items: Option<u64>,
     query: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     id_field: Option<Cow<'static, str>>,
+    envelope: Envelope,
+}
+
+/// The envelope fields a page's end is read from, when an API names them differently
+/// from its strategy's defaults (see [`Endpoint::total_field`] and its siblings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Envelope {
+    total: Option<Cow<'static, str>>,
+    is_last: Option<Cow<'static, str>>,
+    last_page: Option<Cow<'static, str>>,
+    next_link: Option<Cow<'static, str>>,
 }
 
 impl Endpoint {
@@ -188,6 +270,69 @@ impl Endpoint {
             max_items: None,
             query: Vec::new(),
             id_field: None,
+            envelope: Envelope::default(),
+        }
+    }
+
+    /// The field holding the item total (`total`; skip/take: `TotalResults`).
+    pub fn total_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.total = Some(name.into());
+        self
+    }
+
+    /// The boolean field that is true on the last page (`isLast`; skip/take: none).
+    pub fn is_last_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.is_last = Some(name.into());
+        self
+    }
+
+    /// The field holding the zero-based number of the last page (skip/take:
+    /// `LastPageNumber`; others: none).
+    pub fn last_page_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.last_page = Some(name.into());
+        self
+    }
+
+    /// The `/`-separated path of a link whose presence says a next page exists
+    /// (skip/take: `Links/Page.Next`; others: none).
+    pub fn next_link_field(mut self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.envelope.next_link = Some(path.into());
+        self
+    }
+
+    /// The total's field name, set or the strategy's default.
+    pub fn total_field_name(&self) -> &str {
+        match (&self.envelope.total, &self.pagination) {
+            (Some(name), _) => name,
+            (None, Pagination::SkipTake { .. }) => "TotalResults",
+            (None, _) => "total",
+        }
+    }
+
+    /// The last-page flag's field name, set or the strategy's default.
+    pub fn is_last_field_name(&self) -> Option<&str> {
+        match (&self.envelope.is_last, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => None,
+            (None, _) => Some("isLast"),
+        }
+    }
+
+    /// The last-page-number field name, set or the strategy's default.
+    pub fn last_page_field_name(&self) -> Option<&str> {
+        match (&self.envelope.last_page, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => Some("LastPageNumber"),
+            (None, _) => None,
+        }
+    }
+
+    /// The next-link path, set or the strategy's default.
+    pub fn next_link_field_name(&self) -> Option<&str> {
+        match (&self.envelope.next_link, &self.pagination) {
+            (Some(name), _) => Some(name),
+            (None, Pagination::SkipTake { .. }) => Some("Links/Page.Next"),
+            (None, _) => None,
         }
     }
 

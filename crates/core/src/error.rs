@@ -200,7 +200,7 @@ impl fmt::Display for TransportKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PaginationGuard {
-    /// The server returned a cursor it had already returned.
+    /// The server returned a cursor (or next link) it had already returned.
     RepeatedCursor {
         /// The page number (from 0) that repeated it.
         page: u64,
@@ -221,6 +221,44 @@ pub enum PaginationGuard {
     MissingCursor {
         /// The page number (from 0).
         page: u64,
+    },
+    /// Every item of a page was already on the previous page: the server is not
+    /// advancing (it ignores the offset, or hands out fresh cursors for the same items).
+    /// Fires before the page is yielded, so nothing is written twice.
+    RepeatedPage {
+        /// The page number (from 0) that repeated the one before it.
+        page: u64,
+    },
+    /// A page starting at or past the total still had items and claimed more follow.
+    OffsetPastTotal {
+        /// Where the page started.
+        offset: u64,
+        /// The total it announced.
+        total: u64,
+    },
+    /// The page that reached the total claimed more pages follow (`isLast: false`, a next
+    /// link or cursor). Its items and all before it were yielded; the stream ends here
+    /// rather than read past the total, where a server that contradicts itself may serve
+    /// the first pages again. Items the total left out (if it was the lie) are not read.
+    TotalReachedButNotLast {
+        /// The total the server announced.
+        total: u64,
+    },
+    /// A next link (a `Link` header or a next URL in the body) points outside the client's
+    /// base URL: following it would send the credentials elsewhere.
+    ForeignNextLink {
+        /// The scheme, host and port the link points at.
+        origin: String,
+    },
+    /// More requests than `ceil(total / smallest page) + slack`, although every page
+    /// brought new items: the server is not moving through the total it announced.
+    RequestBudget {
+        /// The largest total announced.
+        total: u64,
+        /// Requests made.
+        requests: u64,
+        /// The budget they exceeded.
+        budget: u64,
     },
 }
 
@@ -261,6 +299,30 @@ impl fmt::Display for PaginationGuard {
                     "page {page} is not the last but carries no cursor for the next one"
                 )
             }
+            Self::ForeignNextLink { origin } => write!(
+                f,
+                "the next page's link points at {origin}, outside the client's base URL (not followed)"
+            ),
+            Self::RepeatedPage { page } => write!(
+                f,
+                "page {page} holds only items of the page before it (the server is not advancing)"
+            ),
+            Self::OffsetPastTotal { offset, total } => write!(
+                f,
+                "a page at offset {offset} has items and claims more follow, past the announced total of {total}"
+            ),
+            Self::TotalReachedButNotLast { total } => write!(
+                f,
+                "the announced total of {total} items was reached but the server says it is not the last page"
+            ),
+            Self::RequestBudget {
+                total,
+                requests,
+                budget,
+            } => write!(
+                f,
+                "{requests} requests for a total of {total} items, more than the budget of {budget} (the server is not advancing)"
+            ),
         }
     }
 }

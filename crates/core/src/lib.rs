@@ -68,7 +68,7 @@ pub mod __fuzz;
 pub mod derive_docs {}
 
 pub use auth::{Auth, TokenError, TokenProvider};
-pub use client::{Client, ClientBuilder, Request};
+pub use client::{Client, ClientBuilder, ErrorMessages, Request, generic_error_messages};
 pub use endpoint::{Endpoint, Pagination};
 pub use error::{Error, PaginationGuard, Result, StatusError, TransportKind};
 pub use fanout::{FanOut, SkipRule};

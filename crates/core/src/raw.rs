@@ -42,9 +42,15 @@ impl<'de> Visitor<'de> for FieldVisitor<'_> {
                     serde_json::Value::String(s) => Some(s),
                     serde_json::Value::Number(n) => Some(n.to_string()),
                     serde_json::Value::Null => None,
+                    // Named by type, not echoed: the value can be a whole object.
                     other => {
+                        let found = match other {
+                            serde_json::Value::Bool(_) => "a boolean",
+                            serde_json::Value::Array(_) => "an array",
+                            _ => "an object",
+                        };
                         return Err(de::Error::custom(format_args!(
-                            "`{}` is not a string or number: {other}",
+                            "`{}` is {found}, not a string or number",
                             self.field
                         )));
                     }

@@ -15,6 +15,8 @@ pub struct Response {
     pub(crate) headers: HeaderMap,
     pub(crate) url: String,
     pub(crate) body: Bytes,
+    /// The client that received it, to scrub its secrets from decode errors.
+    pub(crate) client: Option<crate::Client>,
 }
 
 impl Response {
@@ -41,23 +43,42 @@ impl Response {
     /// Decodes the body as JSON; errors name the URL and the JSON path.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         self.check_json()?;
-        decode_json(&self.url, &self.body)
+        decode_json(&self.url, &self.body).map_err(|e| self.scrubbed(e))
+    }
+
+    /// `error` with the client's secrets scrubbed from a decode message (a server may
+    /// echo a credential inside a body that then fails to decode), then capped: scrubbing
+    /// first, so a cut never leaves half a secret behind.
+    pub(crate) fn scrubbed(&self, error: Error) -> Error {
+        match error {
+            Error::Decode { url, path, message } => {
+                let message = match &self.client {
+                    Some(client) => client.scrub(&message),
+                    None => message,
+                };
+                Error::Decode {
+                    url,
+                    path: capped(&path),
+                    message: capped(&message),
+                }
+            }
+            other => other,
+        }
     }
 
     /// Fails unless the body is (declared or sniffed as) JSON.
     pub(crate) fn check_json(&self) -> Result<()> {
         let declared = self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         match declared {
-            Some(ct) if !ct.contains("json") && !starts_like_json(&self.body) => {
-                Err(Error::Decode {
+            Some(ct) if !ct.contains("json") && !starts_like_json(&self.body) => Err(self
+                .scrubbed(Error::Decode {
                     url: self.url.clone(),
                     path: ".".into(),
                     message: format!(
                         "expected JSON but the server sent `{ct}`: {}",
                         snippet(&self.body, 120)
                     ),
-                })
-            }
+                })),
             _ => Ok(()),
         }
     }
@@ -103,6 +124,23 @@ pub(crate) fn decode_error(url: &str, e: serde_path_to_error::Error<serde_json::
     }
 }
 
+/// Bytes of a decode message kept: serde quotes the offending value, which can be a
+/// whole multi-kilobyte string or object of the body. Applied by [`Response::scrubbed`],
+/// after scrubbing.
+pub(crate) const MESSAGE_BYTES: usize = 300;
+
+/// `text` cut to [`MESSAGE_BYTES`] on a character boundary, marked with `…` when cut.
+pub(crate) fn capped(text: &str) -> String {
+    if text.len() <= MESSAGE_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MESSAGE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// The first `max` bytes of a body as text, cut on a character boundary.
 pub(crate) fn snippet(body: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
@@ -111,4 +149,42 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
         text.push('…');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_messages_are_capped_on_a_character_boundary() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            n: u32,
+        }
+        let long = "é".repeat(3000);
+        let body = format!(r#"{{"n":"{long}"}}"#);
+        let response = Response {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            url: "http://h/x".into(),
+            body: body.into(),
+            client: None,
+        };
+        let err = response.json::<Item>().unwrap_err();
+        let Error::Decode { message, path, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(path, "n");
+        assert!(
+            message.len() <= MESSAGE_BYTES + '…'.len_utf8(),
+            "{}",
+            message.len()
+        );
+        assert!(
+            message.ends_with('…') && message.starts_with("invalid type"),
+            "{message}"
+        );
+        assert_eq!(capped("short"), "short");
+    }
 }

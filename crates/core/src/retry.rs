@@ -93,21 +93,6 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Atlassian's documented policy: honour `Retry-After`, else start near 5 s,
-    /// double, jitter ×0.7–1.3, cap 30 s, at most 4 retries.
-    pub fn jira() -> Self {
-        Self {
-            max_retries: 4,
-            base_delay: Duration::from_secs(5),
-            max_delay: Duration::from_secs(30),
-            jitter: Jitter::Range {
-                low: 0.7,
-                high: 1.3,
-            },
-            ..Self::default()
-        }
-    }
-
     /// Never retry.
     pub fn none() -> Self {
         Self {
@@ -232,8 +217,15 @@ mod tests {
     }
 
     #[test]
-    fn jira_jitter_is_point_seven_to_one_point_three() {
-        let p = RetryPolicy::jira();
+    fn a_range_jitter_stays_within_its_bounds() {
+        // A provider profile's shape: start near 5 s, jitter x0.7-1.3, cap 30 s.
+        let p = RetryPolicy::default()
+            .base_delay(Duration::from_secs(5))
+            .max_delay(Duration::from_secs(30))
+            .jitter(Jitter::Range {
+                low: 0.7,
+                high: 1.3,
+            });
         let mut rng = StdRng::seed_from_u64(1);
         for _ in 0..200 {
             let w = p.backoff(0, &mut rng);

@@ -2,8 +2,9 @@
 //!
 //! `Retry-After` is delta-seconds (fractions accepted) or an HTTP-date;
 //! `X-RateLimit-Reset` is ISO-8601 (Jira sends `yyyy-MM-ddTHH:mmZ`), Unix epoch
-//! seconds, or small delta-seconds; Octopus 2026.3+ sends
-//! `Octopus-RateLimit: r=<left>;t=<secs>` and `Octopus-RateLimit-Policy: l=<burst>;rpm=<rate>`.
+//! seconds, or small delta-seconds. A provider's own headers (Octopus'
+//! `Octopus-RateLimit`, say) are read by a [`HintReader`] its crate plugs into
+//! [`ClientBuilder::rate_limit_headers`](crate::ClientBuilder::rate_limit_headers).
 
 use std::time::{Duration, SystemTime};
 
@@ -70,7 +71,7 @@ fn parse_iso8601(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
         return Some(at.with_timezone(&Utc));
     }
-    // Jira's `yyyy-MM-ddTHH:mmZ` and other offset forms RFC 3339 does not allow.
+    // `yyyy-MM-ddTHH:mmZ` and other offset forms RFC 3339 does not allow.
     for format in ["%Y-%m-%dT%H:%M%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
         if let Ok(at) = DateTime::parse_from_str(value, format) {
             return Some(at.with_timezone(&Utc));
@@ -83,99 +84,77 @@ fn parse_iso8601(value: &str) -> Option<DateTime<Utc>> {
         .map(|at| at.and_utc())
 }
 
+/// Reads a provider's own rate-limit headers into hints, merged with the standard ones
+/// (see [`WaitHints::merge`]).
+pub type HintReader = fn(&HeaderMap, SystemTime) -> WaitHints;
+
 /// What a response's headers say about waiting.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WaitHints {
     /// `Retry-After`, or failing that `X-RateLimit-Reset`, as a wait from now.
     pub retry_after: Option<Duration>,
     /// True when the server says the budget is (nearly) spent:
-    /// `X-RateLimit-Remaining <= 1`, `X-RateLimit-NearLimit: true`, or `Octopus-RateLimit: r<=1`.
+    /// `X-RateLimit-Remaining <= 1` or `X-RateLimit-NearLimit: true` (or a provider's own).
     pub exhausted: bool,
     /// When `exhausted`, how long until the budget refills, if the server said.
     pub refill: Option<Duration>,
     /// The rate the server's budget refills at, in requests per second, when it says:
-    /// Octopus' `Octopus-RateLimit-Policy: rpm=…` / 60, or Jira's `X-RateLimit-Limit`
-    /// (its burst limits are per second).
+    /// `X-RateLimit-Limit` (burst limits per second), unless a provider's reader knows better.
     pub rate: Option<f64>,
     /// True when less than a fifth of the budget is left (`X-RateLimit-NearLimit`,
-    /// `X-RateLimit-Remaining <= 1`, or `Octopus-RateLimit: r` below a fifth of the
-    /// policy's burst `l`): time to pace requests at [`rate`](Self::rate).
+    /// `X-RateLimit-Remaining <= 1`, or a provider's own): time to pace requests at
+    /// [`rate`](Self::rate).
     pub low: bool,
     /// True when at least half of the budget is left (`X-RateLimit-Remaining` ≥ half of
-    /// `X-RateLimit-Limit`, or `r` ≥ half of `l`): pacing may stop.
+    /// `X-RateLimit-Limit`, or a provider's own): pacing may stop.
     pub recovered: bool,
 }
 
 impl WaitHints {
-    /// Reads the hints from response headers.
+    /// Reads the standard hints from response headers: `Retry-After` and the
+    /// `X-RateLimit-*` family.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Self {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
         let reset = text("x-ratelimit-reset").and_then(|v| parse_reset(v, now));
         let remaining = text("x-ratelimit-remaining").and_then(|v| v.trim().parse::<f64>().ok());
         let near_limit = text("x-ratelimit-nearlimit").is_some_and(|v| v.trim() == "true");
-        let octopus = text("octopus-ratelimit").map(parse_octopus_state);
-        let policy = |name: &str| {
-            text("octopus-ratelimit-policy")
-                .and_then(|v| parse_params(v).find(|(k, _)| *k == name).map(|(_, v)| v))
-        };
-        let (octopus_rpm, octopus_burst) = (policy("rpm"), policy("l"));
-        let jira_limit = text("x-ratelimit-limit")
+        let limit = text("x-ratelimit-limit")
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|l| l.is_finite() && *l > 0.0);
-
-        let jira_exhausted = near_limit || remaining.is_some_and(|r| r <= 1.0);
-        let octopus_exhausted = octopus.is_some_and(|(r, _)| r.is_some_and(|r| r <= 1.0));
-        // `try_`: a finite but huge `t` (or a tiny `rpm`) is too long for a `Duration`.
-        let octopus_refill = octopus
-            .and_then(|(_, t)| t)
-            .and_then(|t| match octopus_rpm {
-                // One token comes back every 60/rpm seconds; no need to wait for a full refill.
-                Some(rpm) if rpm > 0.0 => Duration::try_from_secs_f64((60.0 / rpm).min(t)).ok(),
-                _ => Duration::try_from_secs_f64(t).ok(),
-            });
-        let octopus_remaining = octopus.and_then(|(r, _)| r);
-        let share = |remaining: Option<f64>, budget: Option<f64>, at_least: f64| matches!((remaining, budget), (Some(r), Some(b)) if b > 0.0 && r >= b * at_least);
-        let octopus_low = octopus_exhausted
-            || matches!((octopus_remaining, octopus_burst), (Some(r), Some(l)) if r < 0.2 * l);
+        let exhausted = near_limit || remaining.is_some_and(|r| r <= 1.0);
+        let half_left = matches!((remaining, limit), (Some(r), Some(l)) if r >= l * 0.5);
         Self {
             retry_after: retry_after.or(reset),
-            exhausted: jira_exhausted || octopus_exhausted,
-            refill: if jira_exhausted {
+            exhausted,
+            refill: if exhausted {
                 reset.or(retry_after)
             } else {
-                octopus_refill
+                None
             },
-            rate: octopus_rpm
-                .filter(|rpm| *rpm > 0.0)
-                .map(|rpm| rpm / 60.0)
-                .or(jira_limit),
-            low: jira_exhausted || octopus_low,
-            recovered: share(octopus_remaining, octopus_burst, 0.5)
-                || (!near_limit && share(remaining, jira_limit, 0.5)),
+            rate: limit,
+            low: exhausted,
+            recovered: !near_limit && half_left,
         }
     }
-}
 
-/// `r=<left>;t=<secs>` from `Octopus-RateLimit`.
-fn parse_octopus_state(value: &str) -> (Option<f64>, Option<f64>) {
-    let mut state = (None, None);
-    for (key, number) in parse_params(value) {
-        match key {
-            "r" => state.0 = Some(number),
-            "t" => state.1 = Some(number),
-            _ => {}
+    /// These hints with a provider reader's: either side's exhaustion, lowness or recovery
+    /// counts; the standard refill when the standard headers say the budget is spent, the
+    /// provider's otherwise; the provider's rate first (it knows its own policy).
+    pub fn merge(self, provider: WaitHints) -> Self {
+        Self {
+            retry_after: self.retry_after.or(provider.retry_after),
+            exhausted: self.exhausted || provider.exhausted,
+            refill: if self.exhausted {
+                self.refill.or(provider.refill)
+            } else {
+                provider.refill
+            },
+            rate: provider.rate.or(self.rate),
+            low: self.low || provider.low,
+            recovered: self.recovered || provider.recovered,
         }
     }
-    state
-}
-
-fn parse_params(value: &str) -> impl Iterator<Item = (&str, f64)> {
-    value.split(';').filter_map(|pair| {
-        let (key, number) = pair.split_once('=')?;
-        let number: f64 = number.trim().parse().ok()?;
-        (number.is_finite() && number >= 0.0).then_some((key.trim(), number))
-    })
 }
 
 #[cfg(test)]
@@ -199,10 +178,6 @@ mod tests {
     fn values_too_large_for_a_clock_or_a_duration_are_ignored() {
         // Found by fuzzing: both used to panic.
         assert_eq!(parse_reset("18446744073709551615", at(0)), None);
-        let mut h = HeaderMap::new();
-        h.insert("octopus-ratelimit", HeaderValue::from_static("r=0;t=1e300"));
-        let hints = WaitHints::from_headers(&h, at(0));
-        assert!(hints.exhausted && hints.refill.is_none());
     }
 
     #[test]
@@ -216,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn hints_from_jira_headers() {
+    fn hints_from_x_ratelimit_headers() {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("1"));
         h.insert(
@@ -230,28 +205,36 @@ mod tests {
     }
 
     #[test]
-    fn hints_from_octopus_headers() {
+    fn a_providers_hints_merge_with_the_standard_ones() {
+        let provider = WaitHints {
+            exhausted: true,
+            refill: Some(Duration::from_millis(100)),
+            rate: Some(10.0),
+            low: true,
+            ..WaitHints::default()
+        };
         let mut h = HeaderMap::new();
-        h.insert(
-            "octopus-ratelimit-policy",
-            HeaderValue::from_static("l=200;rpm=600"),
+        h.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
+        let merged = WaitHints::from_headers(&h, at(0)).merge(provider);
+        assert_eq!(
+            merged,
+            WaitHints {
+                recovered: false,
+                ..provider
+            }
         );
-        h.insert("octopus-ratelimit", HeaderValue::from_static("r=0;t=18"));
-        let hints = WaitHints::from_headers(&h, at(0));
-        assert!(hints.exhausted);
-        assert_eq!(hints.refill, Some(Duration::from_millis(100)));
-        assert_eq!(hints.rate, Some(10.0));
-        assert!(hints.low && !hints.recovered);
-        h.insert("octopus-ratelimit", HeaderValue::from_static("r=7;t=18"));
-        let hints = WaitHints::from_headers(&h, at(0));
-        assert!(!hints.exhausted && hints.low, "7 of 200 left is low");
-        h.insert("octopus-ratelimit", HeaderValue::from_static("r=120;t=8"));
-        let hints = WaitHints::from_headers(&h, at(0));
-        assert!(!hints.low && hints.recovered);
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("5"));
+        let merged = WaitHints::from_headers(&h, at(0)).merge(provider);
+        assert_eq!(
+            merged.refill,
+            Some(Duration::from_secs(5)),
+            "the standard refill first"
+        );
     }
 
     #[test]
-    fn pacing_hints_from_jira_headers() {
+    fn pacing_hints_from_x_ratelimit_headers() {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("15"));

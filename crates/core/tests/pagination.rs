@@ -112,16 +112,37 @@ async fn an_empty_page_the_server_calls_not_last_is_a_guard_error() {
     assert!(err.to_string().contains("/things"), "{err}");
 }
 
+/// A total contradicted by `isLast: false` on the page that reaches it: every item up to
+/// that page once, then a typed error rather than reading past the total (see
+/// `PaginationGuard::TotalReachedButNotLast`).
 #[tokio::test]
-async fn a_total_that_is_too_low_loses_nothing() {
+async fn a_total_that_is_too_low_ends_at_the_total_in_a_typed_error() {
     // Announces 20 but holds 45 and says isLast honestly.
     for prefetch in [false, true] {
         let server = Server::start(|_, r| jira_page(r, 45, 10, 20, true)).await;
-        let items =
-            collect(ListRequest::new(&client(&server.url), offset_endpoint()).prefetch(prefetch))
-                .await
-                .unwrap();
-        assert_eq!(items, (0..45).collect::<Vec<_>>(), "prefetch {prefetch}");
+        let mut stream = ListRequest::<u64>::new(&client(&server.url), offset_endpoint())
+            .prefetch(prefetch)
+            .stream();
+        let mut items = Vec::new();
+        let err = loop {
+            match stream.next().await {
+                Some(Ok(item)) => items.push(item),
+                Some(Err(e)) => break e,
+                None => panic!("the contradiction went unreported (prefetch {prefetch})"),
+            }
+        };
+        assert_eq!(items, (0..20).collect::<Vec<_>>(), "prefetch {prefetch}");
+        assert!(
+            matches!(
+                err,
+                Error::Pagination {
+                    guard: PaginationGuard::TotalReachedButNotLast { total: 20 },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(server.hits(), 2, "prefetch {prefetch}");
     }
 }
 
@@ -496,4 +517,62 @@ async fn dropping_a_stream_cancels_its_requests() {
     // Nothing new starts after the drop.
     assert_eq!(server.hits(), sent);
     assert!(sent <= 1 + c.max_concurrency(), "{sent}");
+}
+
+#[tokio::test]
+async fn decode_errors_are_capped_and_scrubbed() {
+    // A 6 KB string where a number belongs, echoing the token the client sent.
+    let server = Server::start(|_, r| {
+        let token = r
+            .header("authorization")
+            .unwrap_or_default()
+            .replace("Bearer ", "");
+        let long = format!("{token} {}", "x".repeat(6000));
+        Reply::json(200, json!({"values": [long], "isLast": true}).to_string())
+    })
+    .await;
+    let c = Client::builder(&server.url)
+        .auth(ocean_core::Auth::bearer("sekrit-token-123"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = collect(ListRequest::new(&c, offset_endpoint()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(text.len() < 600, "{} bytes: {text}", text.len());
+    assert!(!text.contains("sekrit-token-123"), "{text}");
+    assert!(text.contains("[redacted]"), "{text}");
+}
+
+#[tokio::test]
+async fn error_bodies_are_read_by_the_parser_the_provider_plugs_in() {
+    let server = Server::start(|_, _| {
+        Reply::json(
+            400,
+            r#"{"problems":[{"text":"bad board"}],"message":"Bad"}"#,
+        )
+    })
+    .await;
+    fn problems(body: &[u8]) -> Vec<String> {
+        let v: Value = serde_json::from_slice(body).unwrap_or_default();
+        v["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+    let plugged = Client::builder(&server.url)
+        .retry(RetryPolicy::none())
+        .error_messages(problems)
+        .build()
+        .unwrap();
+    for (c, want) in [(plugged, "bad board"), (client(&server.url), "Bad")] {
+        let err = collect(ListRequest::new(&c, offset_endpoint()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.as_status().unwrap().messages, [want], "{err}");
+    }
 }

@@ -3,9 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use ocean_core::{
-    Auth, Client, ClientBuilder, ListRequest, RawItem, RetryPolicy, Secret, TokenProvider,
-};
+use ocean_core::{Auth, Client, ClientBuilder, ListRequest, RawItem, Secret, TokenProvider};
 use serde::de::DeserializeOwned;
 
 use crate::classify::is_not_found;
@@ -77,7 +75,7 @@ impl JiraClientBuilder {
     }
 
     // Transport: max_concurrency (default 10, Ocean's), retry (default
-    // `RetryPolicy::jira()`, Atlassian's documented policy), rate_limit, timeout (default
+    // `ocean_jira::retry_policy()`, Atlassian's documented policy), rate_limit, timeout (default
     // 30 s, as Ocean's Jira client), connect_timeout, adaptive_pacing.
     ocean_core::forward_transport_setters!(core);
 
@@ -161,7 +159,8 @@ impl JiraClient {
             gateway: ATLASSIAN_API_GATEWAY.to_owned(),
             core: Client::builder(url.trim())
                 .max_concurrency(10)
-                .retry(RetryPolicy::jira())
+                .retry(crate::retry_policy())
+                .error_messages(crate::error_messages)
                 .timeout(Some(Duration::from_secs(30))),
             page_size: 50,
             fan_out: 5,

@@ -158,7 +158,7 @@ pub(crate) struct AdminWebhook {
     page_size = 100
 )]
 pub(crate) struct DynamicWebhook {
-    id: u64,
+    id: i64,
     url: String,
     #[serde(default)]
     events: Vec<String>,
@@ -202,7 +202,7 @@ struct RegistrationResults {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Registration {
-    created_webhook_id: Option<u64>,
+    created_webhook_id: Option<i64>,
     #[serde(default)]
     errors: Vec<String>,
 }
@@ -438,7 +438,7 @@ impl JiraClient {
             self.register_dynamic_webhook(url).await?;
             return Ok(WebhookOutcome::Created);
         }
-        let ids: Vec<u64> = ours.iter().map(|h| h.id).collect();
+        let ids: Vec<i64> = ours.iter().map(|h| h.id).collect();
         let covered = event_set(
             ours.iter()
                 .filter(|h| h.jql_filter.as_deref() == Some(MATCH_ALL_JQL))
@@ -472,46 +472,110 @@ impl JiraClient {
         Ok(WebhookOutcome::Refreshed)
     }
 
-    async fn register_dynamic_webhook(&self, url: &str) -> Result<Vec<u64>> {
+    /// Registers the app's dynamic webhook(s) and reads Jira's answer one webhook at a
+    /// time: every created id is kept and reported, every failure is named, and only a
+    /// registration that set up nothing is an error, naming the Jira endpoint called.
+    async fn register_dynamic_webhook(&self, url: &str) -> Result<Vec<i64>> {
+        const PATH: &str = "/rest/api/3/webhook";
         let body = json!({
             "url": url,
             "webhooks": [{ "events": OAUTH_WEBHOOK_EVENTS, "jqlFilter": MATCH_ALL_JQL }],
         });
-        let results: RegistrationResults = self
+        let results: RegistrationResults = self.core.post(PATH).json(&body).send_json().await?;
+        let endpoint = self
             .core
-            .post("/rest/api/3/webhook")
-            .json(&body)
-            .send_json()
-            .await?;
-        let errors: Vec<&str> = results
-            .webhook_registration_result
-            .iter()
-            .flat_map(|r| r.errors.iter().map(String::as_str))
-            .collect();
-        let created: Vec<u64> = results
-            .webhook_registration_result
-            .iter()
-            .filter_map(|r| r.created_webhook_id)
-            .collect();
-        if !errors.is_empty() || created.is_empty() {
-            let why = if errors.is_empty() {
-                "no webhook was created".to_owned()
+            .url(PATH)
+            .map_or(PATH.to_owned(), |u| u.to_string());
+        let outcome = read_registration(&results.webhook_registration_result);
+        if outcome.created.is_empty() {
+            let why = if outcome.failed.is_empty() {
+                "Jira created no webhook and gave no reason".to_owned()
             } else {
-                errors.join("; ")
+                outcome.failed.join("; ")
             };
             return Err(ocean_core::Error::Api {
-                url: url.to_owned(),
-                message: format!("Jira rejected the webhook: {why}"),
+                url: endpoint,
+                message: format!("Jira rejected the webhook for {url}: {why}"),
             });
         }
-        tracing::info!(url, ids = ?created, "registered the Jira webhook");
-        Ok(created)
+        if !outcome.failed.is_empty() {
+            tracing::warn!(
+                endpoint,
+                url,
+                ids = ?outcome.created,
+                failed = %outcome.failed.join("; "),
+                "Jira registered only some of the webhooks: the created ones are kept"
+            );
+        }
+        tracing::info!(url, ids = ?outcome.created, "registered the Jira webhook");
+        Ok(outcome.created)
     }
 }
+
+/// Jira's answer to a registration, webhook by webhook.
+#[derive(Debug, PartialEq)]
+struct RegistrationOutcome {
+    /// The ids of the webhooks Jira created.
+    created: Vec<i64>,
+    /// One line per webhook Jira did not create: which one, and why.
+    failed: Vec<String>,
+}
+
+fn read_registration(results: &[Registration]) -> RegistrationOutcome {
+    let mut outcome = RegistrationOutcome {
+        created: Vec::new(),
+        failed: Vec::new(),
+    };
+    for (n, result) in results.iter().enumerate() {
+        let which = format!("webhook {} of {}", n + 1, results.len());
+        match result.created_webhook_id {
+            Some(id) => {
+                outcome.created.push(id);
+                if !result.errors.is_empty() {
+                    tracing::warn!(id, errors = %result.errors.join("; "), "{which} was created with errors");
+                }
+            }
+            None if result.errors.is_empty() => {
+                outcome
+                    .failed
+                    .push(format!("{which}: not created, no reason given"));
+            }
+            None => outcome
+                .failed
+                .push(format!("{which}: {}", result.errors.join("; "))),
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+#[path = "../../../tests/conformance/spec.rs"]
+mod spec;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The webhook types are private, so their schema check lives here.
+    #[test]
+    fn webhook_models_hold_their_schemas_range() {
+        let spec = spec::Spec::load(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+            "jira-platform-v3.json",
+        );
+        let mut failures = Vec::new();
+        failures.extend(spec::check::<DynamicWebhook>(
+            &spec,
+            "Webhook",
+            "DynamicWebhook",
+        ));
+        failures.extend(spec::check::<Registration>(
+            &spec,
+            "RegisteredWebhook",
+            "Registration",
+        ));
+        spec::assert_conforms(failures);
+    }
 
     #[test]
     fn the_event_lists_have_no_duplicates() {
@@ -546,6 +610,30 @@ mod tests {
         );
         assert_eq!(a.to_datetime(), b.to_datetime());
         assert!(a.to_datetime().is_some());
+    }
+
+    #[test]
+    fn registration_results_are_read_one_webhook_at_a_time() {
+        let results: RegistrationResults = serde_json::from_str(include_str!(
+            "../tests/fixtures/jira-webhook-register-result.json"
+        ))
+        .unwrap();
+        let outcome = read_registration(&results.webhook_registration_result);
+        assert_eq!(
+            outcome,
+            RegistrationOutcome {
+                created: vec![1000, 1001],
+                failed: vec!["webhook 2 of 3: The clause watchCount is unsupported".into()],
+            }
+        );
+        let none: RegistrationResults =
+            serde_json::from_str(r#"{"webhookRegistrationResult":[{}]}"#).unwrap();
+        let outcome = read_registration(&none.webhook_registration_result);
+        assert!(outcome.created.is_empty());
+        assert_eq!(
+            outcome.failed,
+            ["webhook 1 of 1: not created, no reason given"]
+        );
     }
 
     #[test]

@@ -360,8 +360,9 @@ async fn oauth_replaces_a_webhook_with_a_narrower_filter() {
     mocks.refresh.assert_calls_async(0).await;
 }
 
+/// Jira created two of three webhooks: the created ones are kept, the call succeeds.
 #[tokio::test]
-async fn oauth_registration_errors_are_reported() {
+async fn oauth_partial_registration_keeps_what_was_created() {
     let server = MockServer::start_async().await;
     let mocks = dynamic_server(
         &server,
@@ -370,14 +371,40 @@ async fn oauth_registration_errors_are_reported() {
     )
     .await;
     let jira = oauth_client(&server, Tokens::default());
+    let outcome = jira
+        .ensure_webhook(APP, &WebhookOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcome, WebhookOutcome::Created);
+    mocks.register.assert_calls_async(1).await;
+    mocks.delete.assert_calls_async(0).await;
+}
+
+/// Nothing created: an error naming Jira's endpoint (not the app's URL) and every reason.
+#[tokio::test]
+async fn oauth_registration_errors_name_jiras_endpoint() {
+    let server = MockServer::start_async().await;
+    let rejected = json!({"webhookRegistrationResult": [
+        {"errors": ["The clause watchCount is unsupported"]},
+        {"errors": ["Too many webhooks"]},
+    ]});
+    let mocks = dynamic_server(&server, vec![], rejected).await;
+    let jira = oauth_client(&server, Tokens::default());
     let err = jira
         .ensure_webhook(APP, &WebhookOptions::default())
         .await
         .unwrap_err();
+    let ocean_core::Error::Api { url, message } = &err else {
+        panic!("{err:?}")
+    };
     assert!(
-        err.to_string()
-            .contains("The clause watchCount is unsupported"),
-        "{err}"
+        url.starts_with(&server.base_url()) && url.ends_with("/rest/api/3/webhook"),
+        "{url}"
+    );
+    assert!(
+        message.contains("webhook 1 of 2: The clause watchCount is unsupported")
+            && message.contains("webhook 2 of 2: Too many webhooks"),
+        "{message}"
     );
     mocks.register.assert_calls_async(1).await;
 }

@@ -93,6 +93,10 @@ fn check_values(cx: &Ctxt, cont: &Container<'_>) {
         (&keys.limit_param, symbol::LIMIT_PARAM),
         (&keys.cursor_param, symbol::CURSOR_PARAM),
         (&keys.cursor_field, symbol::CURSOR_FIELD),
+        (&keys.total, symbol::TOTAL),
+        (&keys.is_last, symbol::IS_LAST),
+        (&keys.last_page, symbol::LAST_PAGE),
+        (&keys.next_link, symbol::NEXT_LINK),
         (&keys.id, symbol::ID),
     ] {
         if let Some(name) = key
@@ -115,7 +119,12 @@ fn check_pagination_keys(cx: &Ctxt, cont: &Container<'_>) {
         (
             keys.start_param.as_ref(),
             symbol::START_PARAM,
-            &[Paginate::Offset, Paginate::SkipTake, Paginate::Array],
+            &[
+                Paginate::Offset,
+                Paginate::SkipTake,
+                Paginate::Array,
+                Paginate::PageNumber,
+            ],
         ),
         (
             keys.limit_param.as_ref(),
@@ -125,6 +134,9 @@ fn check_pagination_keys(cx: &Ctxt, cont: &Container<'_>) {
                 Paginate::SkipTake,
                 Paginate::Cursor,
                 Paginate::Array,
+                Paginate::LinkHeader,
+                Paginate::PageNumber,
+                Paginate::NextUrl,
             ],
         ),
         (
@@ -135,7 +147,7 @@ fn check_pagination_keys(cx: &Ctxt, cont: &Container<'_>) {
         (
             keys.cursor_field.as_ref(),
             symbol::CURSOR_FIELD,
-            &[Paginate::Cursor],
+            &[Paginate::Cursor, Paginate::NextUrl],
         ),
     ];
     for (key, symbol, applies_to) in rules {
@@ -376,7 +388,7 @@ mod tests {
             messages(&input),
             [
                 "`cursor_param` only applies to `paginate = cursor`, but this resource has `paginate = offset`",
-                "`cursor_field` only applies to `paginate = cursor`, but this resource has `paginate = offset`",
+                "`cursor_field` only applies to `paginate = cursor` or `paginate = next_url`, but this resource has `paginate = offset`",
             ]
         );
         let input: DeriveInput = parse_quote!(
@@ -386,8 +398,8 @@ mod tests {
         assert_eq!(
             messages(&input),
             [
-                "`start_param` only applies to `paginate = offset`, `paginate = skip_take` or `paginate = array`, but this resource has no `paginate` (none)",
-                "`limit_param` only applies to `paginate = offset`, `paginate = skip_take`, `paginate = cursor` or `paginate = array`, but this resource has no `paginate` (none)",
+                "`start_param` only applies to `paginate = offset`, `paginate = skip_take`, `paginate = array` or `paginate = page_number`, but this resource has no `paginate` (none)",
+                "`limit_param` only applies to `paginate = offset`, `paginate = skip_take`, `paginate = cursor`, `paginate = array`, `paginate = link_header`, `paginate = page_number` or `paginate = next_url`, but this resource has no `paginate` (none)",
             ]
         );
         let input: DeriveInput = parse_quote!(

@@ -77,6 +77,9 @@ fn endpoint(cont: &Container<'_>, kind: &str) -> TokenStream {
             Paginate::SkipTake => quote!(::ocean_core::Pagination::skip_take()),
             Paginate::Cursor => quote!(::ocean_core::Pagination::cursor()),
             Paginate::Array => quote!(::ocean_core::Pagination::array()),
+            Paginate::LinkHeader => quote!(::ocean_core::Pagination::link_header()),
+            Paginate::PageNumber => quote!(::ocean_core::Pagination::page_number()),
+            Paginate::NextUrl => quote!(::ocean_core::Pagination::next_url("next")),
         };
         for (rename, method) in [
             (&keys.start_param, "start_param"),
@@ -91,6 +94,18 @@ fn endpoint(cont: &Container<'_>, kind: &str) -> TokenStream {
             }
         }
         calls.push(quote!(.paginate(#pagination)));
+    }
+    for (field, method) in [
+        (&keys.total, "total_field"),
+        (&keys.is_last, "is_last_field"),
+        (&keys.last_page, "last_page_field"),
+        (&keys.next_link, "next_link_field"),
+    ] {
+        if let Some(field) = field {
+            let method = format_ident!("{method}");
+            let name = &field.value;
+            calls.push(quote!(.#method(#name)));
+        }
     }
     if let Some(size) = &keys.page_size {
         let size = size.value;
@@ -316,6 +331,19 @@ impl Docs {
                 ", paging with `{}`/`{}` until an empty page",
                 start("startAt"),
                 limit("maxResults")
+            ),
+            Paginate::LinkHeader => format!(
+                ", following `Link: <…>; rel=\"next\"` headers (`{}` sized)",
+                limit("per_page")
+            ),
+            Paginate::PageNumber => format!(
+                ", paging with `{}` (from 1)/`{}` until a short or empty page",
+                start("page"),
+                limit("per_page")
+            ),
+            Paginate::NextUrl => format!(
+                ", following the next URL at `{}`",
+                rename(&keys.cursor_field, "next")
             ),
         };
         let params = match params {

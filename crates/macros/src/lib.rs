@@ -44,7 +44,7 @@
 //!     kind = "project",                      // default: the struct's name in snake_case
 //!     method = "POST",                       // "GET" (default) | "POST"
 //!     items = "values",                      // key of the item array; "" (default) = bare array
-//!     paginate = offset,                     // offset | skip_take | cursor | array | none (default)
+//!     paginate = offset,                     // offset | skip_take | cursor | array | link_header | page_number | next_url | none (default)
 //!     page_size = 50,                        // u32, at least 1
 //!     max_items = 10000,                     // u64 cap on every stream
 //!     id = "key",                            // the identifying field
@@ -52,7 +52,7 @@
 //!     start_param = "startAt",               // rename the offset parameter
 //!     limit_param = "maxResults",            // rename the page-size parameter
 //!     cursor_param = "nextPageToken",        // paginate = cursor only
-//!     cursor_field = "nextPageToken",        // paginate = cursor only
+//!     cursor_field = "nextPageToken",        // paginate = cursor, or next_url's `/`-separated path
 //!     param(board_id = u64),                 // the Rust type of a placeholder; repeatable
 //! )]
 //! ```
@@ -63,15 +63,16 @@
 //! | `kind` | string | `Endpoint::new(kind, path)`, `Resource::KIND` |
 //! | `method` | `"GET"` or `"POST"` | `.method(Method::POST)` |
 //! | `items` | string | `.items("values")` |
-//! | `paginate` | `offset`, `skip_take`, `cursor`, `array` or `none` (no quotes) | `.paginate(Pagination::offset())` |
+//! | `paginate` | `offset`, `skip_take`, `cursor`, `array`, `link_header`, `page_number`, `next_url` or `none` (no quotes) | `.paginate(Pagination::offset())` |
 //! | `page_size` | integer literal | `.page_size(50)` |
 //! | `max_items` | integer literal | `.max_items(10000)` |
 //! | `query(name = value, …)` | string, integer or boolean literals; a name that is not an identifier is written as a string: `query("api-version" = "7.1")` | `.query("name", "value")`, in order |
 //! | `id` | string | `.id_field("key")` |
-//! | `start_param` | string; `offset`, `skip_take`, `array` | `Pagination::….start_param("…")` |
+//! | `start_param` | string; `offset`, `skip_take`, `array`, `page_number` | `Pagination::….start_param("…")` |
 //! | `limit_param` | string; every pagination but `none` | `Pagination::….limit_param("…")` |
 //! | `cursor_param` | string; `cursor` | `Pagination::cursor().cursor_param("…")` |
-//! | `cursor_field` | string; `cursor` | `Pagination::cursor().cursor_field("…")` |
+//! | `total`, `is_last`, `last_page`, `next_link` | string: the envelope's item total, last-page flag, zero-based last page number, `/`-separated next-link path (defaults: `total`/`isLast`; skip/take `TotalResults`/`LastPageNumber`/`Links/Page.Next`) | `Endpoint::total_field("…")` and siblings |
+//! | `cursor_field` | string; `cursor`, `next_url` (a `/`-separated path, default `next`) | `Pagination::….cursor_field("…")` |
 //! | `param(name = Type, …)` | a placeholder (as written or in snake_case) and a type implementing `Display` | the argument's type |
 //!
 //! The keys may be spread over several `#[resource(...)]` attributes. Each key but `query`

@@ -73,6 +73,14 @@ pub struct Keys {
     pub cursor_param: Option<Keyed<LitStr>>,
     /// `cursor_field = "..."`.
     pub cursor_field: Option<Keyed<LitStr>>,
+    /// `total = "..."`: the item total's field.
+    pub total: Option<Keyed<LitStr>>,
+    /// `is_last = "..."`: the last-page flag's field.
+    pub is_last: Option<Keyed<LitStr>>,
+    /// `last_page = "..."`: the zero-based last page number's field.
+    pub last_page: Option<Keyed<LitStr>>,
+    /// `next_link = "..."`: the `/`-separated path of a next-page link.
+    pub next_link: Option<Keyed<LitStr>>,
     /// Every `param(name = Type)` pair, in order.
     pub params: Vec<ParamType>,
     /// The single-valued keys given so far, to report duplicates.
@@ -121,6 +129,12 @@ pub enum Paginate {
     Cursor,
     /// `Pagination::array()`.
     Array,
+    /// `Pagination::link_header()`.
+    LinkHeader,
+    /// `Pagination::page_number()`.
+    PageNumber,
+    /// `Pagination::next_url("next")`.
+    NextUrl,
 }
 
 /// One constant query parameter.
@@ -160,6 +174,9 @@ impl Paginate {
             Self::SkipTake => symbol::SKIP_TAKE,
             Self::Cursor => symbol::CURSOR,
             Self::Array => symbol::ARRAY,
+            Self::LinkHeader => symbol::LINK_HEADER,
+            Self::PageNumber => symbol::PAGE_NUMBER,
+            Self::NextUrl => symbol::NEXT_URL,
         }
     }
 }
@@ -284,6 +301,10 @@ impl Keys {
             symbol::LIMIT_PARAM => self.limit_param = keyed(key, lit_str(cx, symbol, value)),
             symbol::CURSOR_PARAM => self.cursor_param = keyed(key, lit_str(cx, symbol, value)),
             symbol::CURSOR_FIELD => self.cursor_field = keyed(key, lit_str(cx, symbol, value)),
+            symbol::TOTAL => self.total = keyed(key, lit_str(cx, symbol, value)),
+            symbol::IS_LAST => self.is_last = keyed(key, lit_str(cx, symbol, value)),
+            symbol::LAST_PAGE => self.last_page = keyed(key, lit_str(cx, symbol, value)),
+            symbol::NEXT_LINK => self.next_link = keyed(key, lit_str(cx, symbol, value)),
             _ => unreachable!("`{symbol}` is not a `key = value` key"),
         }
     }
@@ -408,6 +429,9 @@ fn paginate(cx: &Ctxt, value: &Expr) -> Option<(Paginate, Span)> {
         Some(symbol::OFFSET) => Paginate::Offset,
         Some(symbol::SKIP_TAKE) => Paginate::SkipTake,
         Some(symbol::CURSOR) => Paginate::Cursor,
+        Some(symbol::LINK_HEADER) => Paginate::LinkHeader,
+        Some(symbol::PAGE_NUMBER) => Paginate::PageNumber,
+        Some(symbol::NEXT_URL) => Paginate::NextUrl,
         Some(_) => Paginate::Array,
         None => {
             let hint = did_you_mean(&word.to_string(), symbol::PAGINATE_VALUES);
@@ -602,6 +626,9 @@ mod tests {
             ("skip_take", Paginate::SkipTake),
             ("cursor", Paginate::Cursor),
             ("array", Paginate::Array),
+            ("link_header", Paginate::LinkHeader),
+            ("page_number", Paginate::PageNumber),
+            ("next_url", Paginate::NextUrl),
         ] {
             let word = Ident::new(word, Span::call_site());
             let input: DeriveInput = parse_quote!(
@@ -687,7 +714,7 @@ mod tests {
             [
                 "expected a string literal, as in `path = \"...\"`",
                 "unsupported method `PUT`; expected one of: \"GET\", \"POST\"",
-                "unknown pagination `pages`; expected one of: `offset`, `skip_take`, `cursor`, `array`, `none`",
+                "unknown pagination `pages`; expected one of: `offset`, `skip_take`, `cursor`, `array`, `link_header`, `page_number`, `next_url`, `none`",
                 "expected a non-negative integer literal, as in `page_size = 100`",
                 "expected a non-negative integer literal, as in `max_items = 100`",
                 "expected a string literal, as in `kind = \"...\"`",
@@ -721,7 +748,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown pagination `skiptake` (did you mean `skip_take`?); expected one of: `offset`, `skip_take`, `cursor`, `array`, `none`"
+                "unknown pagination `skiptake` (did you mean `skip_take`?); expected one of: `offset`, `skip_take`, `cursor`, `array`, `link_header`, `page_number`, `next_url`, `none`"
             ]
         );
     }

@@ -43,6 +43,14 @@ pub const CURSOR_PARAM: Symbol = Symbol("cursor_param");
 pub const CURSOR_FIELD: Symbol = Symbol("cursor_field");
 /// `param(board_id = u64, ...)`: the Rust type of a path placeholder.
 pub const PARAM: Symbol = Symbol("param");
+/// `total = "total"`: `Endpoint::total_field`.
+pub const TOTAL: Symbol = Symbol("total");
+/// `is_last = "isLast"`: `Endpoint::is_last_field`.
+pub const IS_LAST: Symbol = Symbol("is_last");
+/// `last_page = "LastPageNumber"`: `Endpoint::last_page_field`.
+pub const LAST_PAGE: Symbol = Symbol("last_page");
+/// `next_link = "Links/Page.Next"`: `Endpoint::next_link_field`.
+pub const NEXT_LINK: Symbol = Symbol("next_link");
 
 /// Every key, in the order the docs list them (used by "unknown key" errors).
 pub const KEYS: &[Symbol] = &[
@@ -59,6 +67,10 @@ pub const KEYS: &[Symbol] = &[
     LIMIT_PARAM,
     CURSOR_PARAM,
     CURSOR_FIELD,
+    TOTAL,
+    IS_LAST,
+    LAST_PAGE,
+    NEXT_LINK,
     PARAM,
 ];
 
@@ -70,11 +82,26 @@ pub const SKIP_TAKE: Symbol = Symbol("skip_take");
 pub const CURSOR: Symbol = Symbol("cursor");
 /// `paginate = array`: `Pagination::array()`.
 pub const ARRAY: Symbol = Symbol("array");
+/// `paginate = link_header`: `Pagination::link_header()`.
+pub const LINK_HEADER: Symbol = Symbol("link_header");
+/// `paginate = page_number`: `Pagination::page_number()`.
+pub const PAGE_NUMBER: Symbol = Symbol("page_number");
+/// `paginate = next_url`: `Pagination::next_url("next")`.
+pub const NEXT_URL: Symbol = Symbol("next_url");
 /// `paginate = none`: `Pagination::None`.
 pub const NONE: Symbol = Symbol("none");
 
 /// Every `paginate` value.
-pub const PAGINATE_VALUES: &[Symbol] = &[OFFSET, SKIP_TAKE, CURSOR, ARRAY, NONE];
+pub const PAGINATE_VALUES: &[Symbol] = &[
+    OFFSET,
+    SKIP_TAKE,
+    CURSOR,
+    ARRAY,
+    LINK_HEADER,
+    PAGE_NUMBER,
+    NEXT_URL,
+    NONE,
+];
 
 /// `method = "GET"`.
 pub const GET: Symbol = Symbol("GET");

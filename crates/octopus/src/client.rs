@@ -160,7 +160,10 @@ impl OctopusClient {
         OctopusClientBuilder {
             server_url: server_url.to_owned(),
             api_key: None,
-            core: Client::builder(server_url).timeout(Some(DEFAULT_TIMEOUT)),
+            core: Client::builder(server_url)
+                .timeout(Some(DEFAULT_TIMEOUT))
+                .error_messages(error_messages)
+                .rate_limit_headers(crate::rate_limit_hints),
             settings: Settings {
                 page_size: DEFAULT_PAGE_SIZE,
                 space_concurrency: DEFAULT_SPACE_CONCURRENCY,
@@ -286,6 +289,31 @@ fn encode_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The messages of an Octopus error body: `ErrorMessage`, then each of `Errors`.
+///
+/// ```
+/// let body = br#"{"ErrorMessage":"There was a problem with your request.","Errors":["Name is required"]}"#;
+/// assert_eq!(
+///     ocean_octopus::error_messages(body),
+///     ["There was a problem with your request.", "Name is required"]
+/// );
+/// ```
+pub fn error_messages(body: &[u8]) -> Vec<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
+        return Vec::new();
+    };
+    let mut messages: Vec<String> = map
+        .get("ErrorMessage")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if let Some(serde_json::Value::Array(list)) = map.get("Errors") {
+        messages.extend(list.iter().filter_map(|m| m.as_str().map(str::to_owned)));
+    }
+    messages
 }
 
 #[cfg(test)]

@@ -132,15 +132,17 @@ pub mod events;
 mod kinds;
 mod models;
 mod provider;
+mod rate_limit;
 mod subscriptions;
 mod sync;
 mod webhook_source;
 
-pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder};
+pub use client::{API_KEY_HEADER, OctopusClient, OctopusClientBuilder, error_messages};
 pub use events::verify_header_value;
 pub use kinds::{OctopusKind, ParseKindError, SpaceScoped};
 pub use models::{Deployment, Environment, Machine, Project, Release, Space};
 pub use provider::OctopusProvider;
+pub use rate_limit::rate_limit_hints;
 pub use subscriptions::{
     EVENT_CATEGORIES, EventNotification, SpaceOutcome, Subscription, SubscriptionFilter,
     SubscriptionOptions, SubscriptionOutcome, WEBHOOK_PATH, WEBHOOK_TIMEOUT, webhook_url,

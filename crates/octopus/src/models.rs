@@ -235,7 +235,7 @@ pub struct Environment {
     pub description: Option<String>,
     /// Its position in lifecycles and dashboards.
     #[serde(default)]
-    pub sort_order: Option<i64>,
+    pub sort_order: Option<i32>,
     /// The space it belongs to.
     #[serde(default)]
     pub space_id: Option<String>,

@@ -35,10 +35,10 @@ pub struct Component {
     pub project: Option<String>,
     /// The project id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<u64>,
+    pub project_id: Option<i64>,
     /// How many issues use the component.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issue_count: Option<u64>,
+    pub issue_count: Option<i64>,
     /// The REST URL of the component.
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_url: Option<String>,

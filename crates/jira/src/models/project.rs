@@ -69,7 +69,7 @@ pub struct ProjectCategory {
 pub struct ProjectInsight {
     /// How many issues the project holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_issue_count: Option<u64>,
+    pub total_issue_count: Option<i64>,
     /// When an issue last changed (`2021-04-22T05:37:05.000+0000`; see
     /// [`parse_timestamp`](super::parse_timestamp)).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -41,7 +41,7 @@ pub struct Release {
     pub overdue: Option<bool>,
     /// The id of the project the version belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<u64>,
+    pub project_id: Option<i64>,
     /// The REST URL of the version.
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_url: Option<String>,

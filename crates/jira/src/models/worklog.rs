@@ -41,7 +41,7 @@ pub struct Worklog {
     pub time_spent: Option<String>,
     /// The time spent in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_spent_seconds: Option<u64>,
+    pub time_spent_seconds: Option<i64>,
     /// The REST URL of the worklog.
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_url: Option<String>,
