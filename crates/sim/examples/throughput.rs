@@ -22,10 +22,12 @@ async fn jira_sync(client: reqwest::Client, url: String, auth: String) -> (u64, 
     let mut token: Option<String> = None;
     loop {
         let body = match &token {
-            None => r#"{"jql":"updated >= -1w order by key","maxResults":50,"fields":["*all"]}"#
-                .to_owned(),
+            None => {
+                r#"{"jql":"updated >= 2020-01-01 order by key","maxResults":50,"fields":["*all"]}"#
+                    .to_owned()
+            }
             Some(t) => format!(
-                r#"{{"jql":"updated >= -1w order by key","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
+                r#"{{"jql":"updated >= 2020-01-01 order by key","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
             ),
         };
         let resp = client

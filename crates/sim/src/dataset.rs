@@ -13,9 +13,29 @@ use crate::store::{Row, Table};
 pub(crate) struct Store {
     pub(crate) jira: JiraData,
     pub(crate) octopus: OctopusData,
+    /// Bumped by every applied mutation (cache invalidation).
+    pub(crate) version: u64,
+    /// The last timestamp handed out by [`tick`](Self::tick).
+    last_tick_ms: i64,
 }
 
 impl Store {
+    pub(crate) fn new(jira: JiraData, octopus: OctopusData) -> Self {
+        Store {
+            jira,
+            octopus,
+            version: 0,
+            last_tick_ms: 0,
+        }
+    }
+
+    /// The simulator's clock for changes: the wall clock in epoch ms, but strictly increasing,
+    /// so every change gets its own `updated` instant (feeds paged by time never tie).
+    pub(crate) fn tick(&mut self) -> i64 {
+        self.last_tick_ms = crate::time::now_ms().max(self.last_tick_ms + 1);
+        self.last_tick_ms
+    }
+
     fn jira_table(&self, kind: &str) -> &Table {
         let j = &self.jira;
         match kind {

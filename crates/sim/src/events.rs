@@ -92,13 +92,17 @@ fn filter_matches(
         return true;
     };
     match jql::parse(filter) {
+        // Date clauses cannot be told for an event (no dates passed): they do not hold back.
         Ok(q) => q.matches(
             &IssueFacts {
                 id,
                 key,
                 project_key: project,
+                created_ms: None,
+                updated_ms: None,
             },
             &|v, k| jira.project_matches(v, k),
+            time::now_ms(),
         ),
         // A filter the simulator cannot parse does not hold deliveries back.
         Err(_) => true,

@@ -152,6 +152,7 @@ mod data;
 mod dataset;
 mod events;
 mod faults;
+mod feed;
 mod jql;
 mod json;
 mod mutation;

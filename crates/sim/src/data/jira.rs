@@ -10,9 +10,10 @@ use super::names::{
     AREAS, CATEGORIES, EPIC_COLORS, FIRST, LABELS, LAST, OBJECTS, PRODUCTS, QUALIFIERS,
     SPRINT_GOALS, TIME_ZONES, VERBS,
 };
+use crate::feed::WorklogFeed;
 use crate::json::{Arr, Obj, object};
 use crate::rng::Rng;
-use crate::store::{Arena, Row, Table};
+use crate::store::{Arena, Attrs, Row, Table};
 use crate::time::{self, DAY_MS, EPOCH_MS};
 
 /// Number of Jira projects for `n` items.
@@ -202,7 +203,7 @@ pub(crate) struct JiraData {
     pub(crate) frags: Fragments,
     /// Group `""`; alias = project key.
     pub(crate) projects: Table,
-    /// Group `""`; alias = issue key; attrs `project` (key) and `key`.
+    /// Group `""`; alias = issue key; attrs from [`issue_attrs`].
     pub(crate) issues: Table,
     /// Group `""`.
     pub(crate) users: Table,
@@ -216,8 +217,11 @@ pub(crate) struct JiraData {
     pub(crate) versions: Table,
     /// Grouped by project id.
     pub(crate) components: Table,
-    /// Grouped by issue id.
+    /// Grouped by issue id; attr `updated` (epoch ms).
     pub(crate) worklogs: Table,
+    /// Worklog changes by time, for `worklog/updated` and `worklog/deleted`.
+    pub(crate) worklog_feed: WorklogFeed,
+    pub(crate) next_worklog_id: u64,
     pub(crate) people: Vec<Person>,
     /// Project key → embeddable project.
     pub(crate) project_refs: HashMap<String, ProjectRef>,
@@ -226,6 +230,23 @@ pub(crate) struct JiraData {
     pub(crate) next_issue_id: u64,
     pub(crate) next_project_id: u64,
     pub(crate) next_changelog: u64,
+    /// Bulk edits applied so far (each shifts which issues the next one picks).
+    pub(crate) bulk_edits: u64,
+}
+
+/// An issue's attributes: `project` (key), `key`, `created` and `updated` (epoch ms).
+pub(crate) fn issue_attrs(project_key: &str, key: &str, created_ms: i64, updated_ms: i64) -> Attrs {
+    vec![
+        ("project", project_key.into()),
+        ("key", key.into()),
+        ("created", created_ms.to_string().into()),
+        ("updated", updated_ms.to_string().into()),
+    ]
+}
+
+/// A worklog's attributes: `updated` (epoch ms).
+pub(crate) fn worklog_attrs(updated_ms: i64) -> Attrs {
+    vec![("updated", updated_ms.to_string().into())]
 }
 
 impl JiraData {
@@ -751,6 +772,7 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
     issues.ensure_group("");
     let mut worklogs = Table::new();
     worklogs.reserve(n, n, 0);
+    let mut worklog_feed = WorklogFeed::default();
     let mut arena = Arena::new();
     let mut scratch = Vec::with_capacity(16 * 1024);
     let mut next_worklog = FIRST_ID;
@@ -779,7 +801,12 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
             render_worklog(&mut scratch, base, seed, wid, id, author, started, seconds);
             let json = arena.store(&scratch);
             embedded.push(json.clone());
-            worklogs.push(&id_s, Row::new(wid.to_string(), json, Vec::new()));
+            let logged = started + seconds as i64 * 1000;
+            worklog_feed.updated(wid, None, logged);
+            worklogs.push(
+                &id_s,
+                Row::new(wid.to_string(), json, worklog_attrs(logged)),
+            );
         }
         let comp = &component_ids[p][(i % 2) as usize];
         let fix = &fix_versions[p][(i % 3) as usize];
@@ -803,10 +830,7 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
             Row::new(
                 id_arc.clone(),
                 json,
-                vec![
-                    ("project", r.key.as_str().into()),
-                    ("key", key.as_str().into()),
-                ],
+                issue_attrs(&r.key, &key, created_ms, updated_ms),
             ),
         );
         issues.add_alias(&key, &id_arc);
@@ -979,12 +1003,15 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
         versions,
         components,
         worklogs,
+        worklog_feed,
+        next_worklog_id: next_worklog,
         people,
         project_refs,
         issue_numbers,
         next_issue_id: next_epic_id,
         next_project_id: FIRST_ID + n_projects as u64,
         next_changelog: 100_000,
+        bulk_edits: 0,
     }
 }
 

@@ -15,6 +15,6 @@ pub(crate) fn generate(seed: u64, items: usize, jira_base: &str, octopus_base: &
         let octopus = s.spawn(|| octopus::generate(seed, items, octopus_base));
         let jira = jira::generate(seed, items, jira_base);
         let octopus = octopus.join().expect("octopus generation panicked");
-        Store { jira, octopus }
+        Store::new(jira, octopus)
     })
 }

@@ -52,6 +52,8 @@ pub(crate) struct Counters {
     pub(crate) task: u64,
     pub(crate) subscription: u64,
     pub(crate) event: u64,
+    pub(crate) environment: u64,
+    pub(crate) machine: u64,
 }
 
 /// Everything the simulated Octopus server serves.
@@ -154,7 +156,7 @@ fn render_space(id: &str, name: &str, slug: &str, description: &str, is_default:
     })
 }
 
-fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> Vec<u8> {
+pub(crate) fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> Vec<u8> {
     object(700, |o| {
         o.str("Id", id)
             .str("Name", name)
@@ -176,7 +178,7 @@ fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> V
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_machine(
+pub(crate) fn render_machine(
     seed: u64,
     space: &str,
     id: &str,
@@ -729,6 +731,8 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> OctopusData {
         }
     }
     next.project = (SPACES.len() * per_space) as u64;
+    next.environment = (SPACES.len() * ENVIRONMENTS.len()) as u64;
+    next.machine = next_machine - 1;
 
     OctopusData {
         base: base.to_owned(),

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::paging::{Offset, page_url};
 use super::reply;
-use super::search;
+use super::{bulkfetch, search, worklog_feed};
 use crate::json::object;
 use crate::query::Params;
 use crate::render::{self, PageBean};
@@ -35,6 +35,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/rest/api/3/search", get(legacy_search).post(legacy_search))
         .route("/rest/api/2/search", get(legacy_search).post(legacy_search))
+        .route("/rest/api/3/issue/bulkfetch", post(bulkfetch::post))
+        .route("/rest/api/3/worklog/updated", get(worklog_feed::updated))
+        .route("/rest/api/3/worklog/deleted", get(worklog_feed::deleted))
+        .route("/rest/api/3/worklog/list", post(worklog_feed::list))
         .route("/rest/api/3/issue/{key}", get(issue))
         .route("/rest/api/3/issue/{key}/worklog", get(worklogs))
         .route("/rest/api/3/issue/{key}/worklog/{id}", get(worklog))
