@@ -85,7 +85,8 @@ pub(crate) fn select<'a>(store: &'a Store, q: &Jql, now_ms: i64) -> Vec<&'a Row>
     let mut rows: Vec<&Row> = if let Some(keys) = q.key_candidates() {
         let mut rows: Vec<&Row> = Vec::new();
         for k in keys {
-            if let Some(row) = issues.get(&k) {
+            // Keys match case-insensitively, as in Jira.
+            if let Some(row) = issues.get(&k).or_else(|| issues.get(&k.to_uppercase())) {
                 if !rows.iter().any(|r| r.id == row.id) && matches(store, q, row, now_ms) {
                     rows.push(row);
                 }

@@ -1,7 +1,10 @@
 //! End-to-end tests of the simulator over loopback HTTP.
 
+mod bulk;
 mod common;
+mod control;
 mod faults;
+mod incremental;
 mod jira;
 mod lifecycle;
 mod mutations;
