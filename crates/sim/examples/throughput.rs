@@ -23,11 +23,10 @@ async fn jira_sync(client: reqwest::Client, url: String, auth: String) -> (u64, 
     loop {
         let body = match &token {
             None => {
-                r#"{"jql":"updated >= 2020-01-01 order by key","maxResults":50,"fields":["*all"]}"#
-                    .to_owned()
+                r#"{"jql":"project is not EMPTY","maxResults":50,"fields":["*all"]}"#.to_owned()
             }
             Some(t) => format!(
-                r#"{{"jql":"updated >= 2020-01-01 order by key","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
+                r#"{{"jql":"project is not EMPTY","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
             ),
         };
         let resp = client

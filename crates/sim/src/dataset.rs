@@ -206,7 +206,7 @@ impl Dataset {
             .jira_table(kind)
             .all()
             .iter()
-            .map(|r| r.json.clone())
+            .map(|r| r.json())
             .collect()
     }
 
@@ -216,7 +216,7 @@ impl Dataset {
             .octopus_table(kind)
             .all()
             .iter()
-            .map(|r| r.json.clone())
+            .map(|r| r.json())
             .collect()
     }
 
@@ -242,7 +242,7 @@ impl Dataset {
 }
 
 fn parse(row: &Row) -> Value {
-    serde_json::from_slice(&row.json).expect("stored items are valid JSON")
+    serde_json::from_slice(&row.json()).expect("stored items are valid JSON")
 }
 
 fn parse_all(rows: Vec<&Row>) -> Vec<Value> {

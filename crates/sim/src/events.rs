@@ -241,7 +241,7 @@ pub(crate) fn octopus_outgoing(
     }
     let mut out = Vec::new();
     for row in octopus.subscriptions.served(&space) {
-        let Ok(sub) = serde_json::from_slice::<Value>(&row.json) else {
+        let Ok(sub) = serde_json::from_slice::<Value>(&row.json()) else {
             continue;
         };
         if sub["IsDisabled"].as_bool().unwrap_or(false) {

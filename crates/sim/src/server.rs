@@ -98,11 +98,11 @@ impl Simulator {
         let jira_base = format!("http://{addr}/jira");
         let octopus_base = format!("http://{addr}/octopus");
 
-        let (seed, items) = (config.seed, config.items);
+        let (seed, items, lazy) = (config.seed, config.items, config.lazy);
         let (jb, ob) = (jira_base.clone(), octopus_base.clone());
         let store = runtime
             .handle()
-            .spawn_blocking(move || data::generate(seed, items, &jb, &ob))
+            .spawn_blocking(move || data::generate(seed, items, &jb, &ob, lazy))
             .await
             .map_err(io::Error::other)?;
 

@@ -765,7 +765,7 @@ mod tests {
         let newest = d.deployments.page("Spaces-1", 0, 1)[0];
         assert_eq!(newest.id.as_ref(), "Deployments-100");
         for row in d.deployments.all() {
-            let v: serde_json::Value = serde_json::from_slice(&row.json).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&row.json()).unwrap();
             let space = v["SpaceId"].as_str().unwrap();
             let rel = d.releases.get(v["ReleaseId"].as_str().unwrap()).unwrap();
             assert_eq!(d.releases.group_of(&rel.id), Some(space));

@@ -354,7 +354,7 @@ pub(super) fn not_found(kind: &'static str, id: &str) -> MutationError {
 }
 
 pub(super) fn parse(row: &Row) -> Value {
-    serde_json::from_slice(&row.json).expect("stored items are valid JSON")
+    serde_json::from_slice(&row.json()).expect("stored items are valid JSON")
 }
 
 pub(super) fn render(v: &Value) -> Bytes {

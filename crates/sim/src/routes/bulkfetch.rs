@@ -6,7 +6,6 @@
 //! `{"issues": [...], "issueErrors": []}`; ids that match no issue are left out of both, as in
 //! Jira. Answers are paced by [`Faults::issue_delay`](crate::Faults).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -77,7 +76,7 @@ pub(crate) async fn post(State(st): State<AppState>, body: Bytes) -> Response {
             }
         }
         rows.sort_by_key(|r| r.id.parse::<u64>().unwrap_or(u64::MAX));
-        let rendered: Vec<Cow<'_, [u8]>> = rows
+        let rendered: Vec<Bytes> = rows
             .iter()
             .map(|r| fields.render(r, &st.jira_base))
             .collect();

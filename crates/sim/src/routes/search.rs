@@ -7,8 +7,6 @@
 //! values below 1 mean 1). The response never carries `total`, and `nextPageToken` is omitted
 //! on the last page. Pages are paced by [`Faults::issue_delay`](crate::Faults).
 
-use std::borrow::Cow;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,7 +20,7 @@ use crate::jql;
 use crate::query::Params;
 use crate::render;
 use crate::state::AppState;
-use crate::store::Row;
+use crate::store::{Row, slices};
 use crate::time;
 
 /// The largest page of issues with fields.
@@ -84,13 +82,14 @@ impl Fields {
         matches!(self, Fields::IdOnly | Fields::Envelope)
     }
 
-    pub(crate) fn render<'a>(&self, row: &'a Row, base: &str) -> Cow<'a, [u8]> {
+    /// The issue as this request shows it.
+    pub(crate) fn render(&self, row: &Row, base: &str) -> Bytes {
         match self {
-            Fields::All { exclude } if exclude.is_empty() => Cow::Borrowed(&row.json),
-            Fields::IdOnly => Cow::Owned(crate::json::object(32, |o| {
+            Fields::All { exclude } if exclude.is_empty() => row.json(),
+            Fields::IdOnly => Bytes::from(crate::json::object(32, |o| {
                 o.str("id", &row.id);
             })),
-            Fields::Envelope => Cow::Owned(crate::json::object(200, |o| {
+            Fields::Envelope => Bytes::from(crate::json::object(200, |o| {
                 o.str("expand", "")
                     .str("id", &row.id)
                     .str("self", &format!("{base}/rest/api/3/issue/{}", row.id))
@@ -98,18 +97,18 @@ impl Fields {
                     .empty_obj("fields");
             })),
             Fields::All { exclude } => {
-                let mut v: Value = serde_json::from_slice(&row.json).expect("issues are JSON");
+                let mut v: Value = serde_json::from_slice(&row.json()).expect("issues are JSON");
                 if let Some(f) = v["fields"].as_object_mut() {
                     f.retain(|k, _| !exclude.contains(k));
                 }
-                Cow::Owned(serde_json::to_vec(&v).expect("values serialize"))
+                Bytes::from(serde_json::to_vec(&v).expect("values serialize"))
             }
             Fields::Some(wanted) => {
-                let mut v: Value = serde_json::from_slice(&row.json).expect("issues are JSON");
+                let mut v: Value = serde_json::from_slice(&row.json()).expect("issues are JSON");
                 if let Some(f) = v["fields"].as_object_mut() {
                     f.retain(|k, _| wanted.contains(k));
                 }
-                Cow::Owned(serde_json::to_vec(&v).expect("values serialize"))
+                Bytes::from(serde_json::to_vec(&v).expect("values serialize"))
             }
         }
     }
@@ -256,11 +255,11 @@ fn search(st: &AppState, req: SearchRequest) -> (Response, std::time::Duration) 
     };
     let next = offset + page.len();
     let is_last = next >= total;
-    let rendered: Vec<Cow<'_, [u8]>> = page
+    let rendered: Vec<Bytes> = page
         .iter()
         .map(|r| fields.render(r, &st.jira_base))
         .collect();
-    let items: Vec<&[u8]> = rendered.iter().map(|c| c.as_ref()).collect();
+    let items = slices(&rendered);
     let token = (!is_last).then(|| encode_token(next, q.fingerprint, anchor));
     let delay = st.faults.issue_delay(page.len(), fields.is_id_only());
     (

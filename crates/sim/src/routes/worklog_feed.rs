@@ -23,6 +23,7 @@ use crate::json::Obj;
 use crate::query::Params;
 use crate::render;
 use crate::state::AppState;
+use crate::store::{Row, bodies, slices};
 use crate::time;
 
 /// Entries per feed page, and ids per `worklog/list` request.
@@ -103,10 +104,9 @@ pub(crate) async fn list(State(st): State<AppState>, body: Bytes) -> Response {
     let mut seen = std::collections::HashSet::new();
     ids.retain(|i| seen.insert(i.clone()));
     let store = st.dataset.read();
-    let rows: Vec<&[u8]> = ids
+    let rows: Vec<&Row> = ids
         .iter()
         .filter_map(|id| store.jira.worklogs.get(id))
-        .map(|r| &r.json[..])
         .collect();
-    reply::list(render::bare_array(&rows))
+    reply::list(render::bare_array(&slices(&bodies(&rows))))
 }

@@ -6,6 +6,7 @@ mod control;
 mod faults;
 mod incremental;
 mod jira;
+mod lazy;
 mod lifecycle;
 mod mutations;
 mod octopus;
