@@ -89,11 +89,13 @@ impl Store {
 ///
 /// Every simulated issue matches the default JQL a client sends (for example Port's
 /// `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`): the simulator does not
-/// evaluate status or date clauses. It only narrows results by top-level `AND` clauses of the
-/// form `project = X`, `project in (..)`, `key = X`, `key in (..)`, `issuekey = ..` and
-/// `id = ..`, which is what webhook re-fetches use. So `jira("issue")` is exactly the set a
-/// `search/jql` sync with any other bounded JQL returns. Epics are modelled as agile epics only
-/// (`jira("epic")`); they are not returned by `search/jql`.
+/// evaluate status clauses, and a clause it cannot tell keeps the issue. It does evaluate
+/// `project`, `key`/`issuekey`, `id` and `updated`/`created` clauses (see the crate docs), so
+/// `jira("issue")` is exactly the set a `search/jql` sync with the default JQL returns, and
+/// `updated >= -10m` returns exactly the issues changed in the last ten minutes. Generated
+/// issues are older than 2025; every mutation stamps `fields.updated` with the wall clock.
+/// Epics are modelled as agile epics only (`jira("epic")`); they are not returned by
+/// `search/jql`.
 #[derive(Clone)]
 pub struct Dataset {
     inner: Arc<RwLock<Store>>,
