@@ -48,9 +48,10 @@ pub struct SimConfig {
     /// `/worklog/deleted`: Jira Cloud leaves out the last minute (`Duration::from_secs(60)`);
     /// the default, zero, shows every change at once so tests need not wait.
     pub worklog_feed_delay: Duration,
-    /// Render generated Jira issues and worklogs each time they are served instead of once at
-    /// start. The bytes are identical; memory drops from ~9 KB to under 1 KB per issue (100k
-    /// issues: about 0.9 GB eager) for some CPU per issue served. For large (1M) datasets.
+    /// Render generated Jira issues and worklogs and Octopus releases and deployments each time
+    /// they are served instead of once at start (changed items are kept as changed). The bytes
+    /// are identical; memory drops about fivefold (see the crate docs for figures) for some
+    /// CPU per item served. For large (1M) datasets.
     pub lazy: bool,
     /// Whether list pages are sent as truncated, invalid JSON.
     pub malformed: bool,

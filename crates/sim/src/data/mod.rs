@@ -7,11 +7,12 @@ mod issues;
 pub(crate) mod jira;
 mod names;
 pub(crate) mod octopus;
+mod octopus_gen;
 
 use crate::dataset::Store;
 
-/// Generates both products' data; with `lazy`, Jira issues and worklogs are rendered when
-/// served.
+/// Generates both products' data; with `lazy`, Jira issues and worklogs and Octopus releases
+/// and deployments are rendered when served.
 pub(crate) fn generate(
     seed: u64,
     items: usize,
@@ -20,7 +21,7 @@ pub(crate) fn generate(
     lazy: bool,
 ) -> Store {
     std::thread::scope(|s| {
-        let octopus = s.spawn(|| octopus::generate(seed, items, octopus_base));
+        let octopus = s.spawn(|| octopus::generate(seed, items, octopus_base, lazy));
         let jira = jira::generate(seed, items, jira_base, lazy);
         let octopus = octopus.join().expect("octopus generation panicked");
         Store::new(jira, octopus)
