@@ -212,6 +212,14 @@ pub enum Mutation {
         /// Release id.
         id: String,
     },
+    /// Changes a deployment's comments (the field Octopus lets you edit after the fact) →
+    /// `Modified`.
+    OctopusDeploymentUpdate {
+        /// Deployment id.
+        id: String,
+        /// New comments.
+        comments: String,
+    },
     /// Deletes a deployment → `Deleted`.
     OctopusDeploymentDelete {
         /// Deployment id.

@@ -330,6 +330,19 @@ pub(super) fn apply(
             let message = format!("Release {} was deleted", display(&v));
             Ok((id.clone(), vec![event(&space, "Deleted", message, id, v)]))
         }
+        Mutation::OctopusDeploymentUpdate { id, comments } => {
+            let space = group(&o.deployments, "deployment", id)?;
+            let mut v = parse(
+                o.deployments
+                    .get(id)
+                    .ok_or_else(|| not_found("deployment", id))?,
+            );
+            v["Comments"] = json!(comments);
+            modified(&mut v, now);
+            o.deployments.replace(id, render(&v), None);
+            let message = format!("Deployment {id} was modified");
+            Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
+        }
         Mutation::OctopusDeploymentDelete { id } => {
             let space = group(&o.deployments, "deployment", id)?;
             let row = o

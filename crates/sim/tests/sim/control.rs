@@ -166,6 +166,17 @@ async fn octopus_items_are_created_edited_and_deleted_over_http() {
         d1["id"].as_str().unwrap().to_owned(),
         d2["id"].as_str().unwrap().to_owned(),
     );
+    ok(
+        &env,
+        json!({"type": "octopus_deployment_update", "id": d2, "comments": "Hotfix"}),
+    )
+    .await;
+    let got = env
+        .octopus_get(&format!("/api/Spaces-1/deployments/{d2}"))
+        .await
+        .json();
+    assert_eq!(got["Comments"], "Hotfix");
+    assert!(got["LastModifiedOn"].is_string());
     ok(&env, json!({"type": "octopus_deployment_delete", "id": d1})).await;
     let deployments = ids(&env.octopus_all("/api/Spaces-1/deployments").await);
     assert!(!deployments.contains(&d1) && deployments.contains(&d2));
