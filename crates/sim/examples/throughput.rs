@@ -22,10 +22,11 @@ async fn jira_sync(client: reqwest::Client, url: String, auth: String) -> (u64, 
     let mut token: Option<String> = None;
     loop {
         let body = match &token {
-            None => r#"{"jql":"updated >= -1w order by key","maxResults":50,"fields":["*all"]}"#
-                .to_owned(),
+            None => {
+                r#"{"jql":"project is not EMPTY","maxResults":50,"fields":["*all"]}"#.to_owned()
+            }
             Some(t) => format!(
-                r#"{{"jql":"updated >= -1w order by key","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
+                r#"{{"jql":"project is not EMPTY","maxResults":50,"fields":["*all"],"nextPageToken":"{t}"}}"#
             ),
         };
         let resp = client

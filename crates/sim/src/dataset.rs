@@ -13,9 +13,29 @@ use crate::store::{Row, Table};
 pub(crate) struct Store {
     pub(crate) jira: JiraData,
     pub(crate) octopus: OctopusData,
+    /// Bumped by every applied mutation (cache invalidation).
+    pub(crate) version: u64,
+    /// The last timestamp handed out by [`tick`](Self::tick).
+    last_tick_ms: i64,
 }
 
 impl Store {
+    pub(crate) fn new(jira: JiraData, octopus: OctopusData) -> Self {
+        Store {
+            jira,
+            octopus,
+            version: 0,
+            last_tick_ms: 0,
+        }
+    }
+
+    /// The simulator's clock for changes: the wall clock in epoch ms, but strictly increasing,
+    /// so every change gets its own `updated` instant (feeds paged by time never tie).
+    pub(crate) fn tick(&mut self) -> i64 {
+        self.last_tick_ms = crate::time::now_ms().max(self.last_tick_ms + 1);
+        self.last_tick_ms
+    }
+
     fn jira_table(&self, kind: &str) -> &Table {
         let j = &self.jira;
         match kind {
@@ -69,11 +89,13 @@ impl Store {
 ///
 /// Every simulated issue matches the default JQL a client sends (for example Port's
 /// `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`): the simulator does not
-/// evaluate status or date clauses. It only narrows results by top-level `AND` clauses of the
-/// form `project = X`, `project in (..)`, `key = X`, `key in (..)`, `issuekey = ..` and
-/// `id = ..`, which is what webhook re-fetches use. So `jira("issue")` is exactly the set a
-/// `search/jql` sync with any other bounded JQL returns. Epics are modelled as agile epics only
-/// (`jira("epic")`); they are not returned by `search/jql`.
+/// evaluate status clauses, and a clause it cannot tell keeps the issue. It does evaluate
+/// `project`, `key`/`issuekey`, `id` and `updated`/`created` clauses (see the crate docs), so
+/// `jira("issue")` is exactly the set a `search/jql` sync with the default JQL returns, and
+/// `updated >= -10m` returns exactly the issues changed in the last ten minutes. Generated
+/// issues are older than 2025; every mutation stamps `fields.updated` with the wall clock.
+/// Epics are modelled as agile epics only (`jira("epic")`); they are not returned by
+/// `search/jql`.
 #[derive(Clone)]
 pub struct Dataset {
     inner: Arc<RwLock<Store>>,
@@ -186,7 +208,7 @@ impl Dataset {
             .jira_table(kind)
             .all()
             .iter()
-            .map(|r| r.json.clone())
+            .map(|r| r.json())
             .collect()
     }
 
@@ -196,7 +218,7 @@ impl Dataset {
             .octopus_table(kind)
             .all()
             .iter()
-            .map(|r| r.json.clone())
+            .map(|r| r.json())
             .collect()
     }
 
@@ -222,7 +244,7 @@ impl Dataset {
 }
 
 fn parse(row: &Row) -> Value {
-    serde_json::from_slice(&row.json).expect("stored items are valid JSON")
+    serde_json::from_slice(&row.json()).expect("stored items are valid JSON")
 }
 
 fn parse_all(rows: Vec<&Row>) -> Vec<Value> {

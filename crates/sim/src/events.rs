@@ -92,13 +92,17 @@ fn filter_matches(
         return true;
     };
     match jql::parse(filter) {
+        // Date clauses cannot be told for an event (no dates passed): they do not hold back.
         Ok(q) => q.matches(
             &IssueFacts {
                 id,
                 key,
                 project_key: project,
+                created_ms: None,
+                updated_ms: None,
             },
             &|v, k| jira.project_matches(v, k),
+            time::now_ms(),
         ),
         // A filter the simulator cannot parse does not hold deliveries back.
         Err(_) => true,
@@ -237,7 +241,7 @@ pub(crate) fn octopus_outgoing(
     }
     let mut out = Vec::new();
     for row in octopus.subscriptions.served(&space) {
-        let Ok(sub) = serde_json::from_slice::<Value>(&row.json) else {
+        let Ok(sub) = serde_json::from_slice::<Value>(&row.json()) else {
             continue;
         };
         if sub["IsDisabled"].as_bool().unwrap_or(false) {

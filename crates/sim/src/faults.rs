@@ -33,6 +33,9 @@ pub struct Faults {
     rate_limit: AtomicU64,
     fail_rate: AtomicU64,
     latency_us: AtomicU64,
+    full_issue_latency_us: AtomicU64,
+    id_page_latency_us: AtomicU64,
+    worklog_feed_delay_us: AtomicU64,
     malformed: AtomicBool,
     jira_admin: AtomicBool,
     fractional_retry_after: AtomicBool,
@@ -73,6 +76,9 @@ impl Faults {
             rate_limit: AtomicU64::new(0f64.to_bits()),
             fail_rate: AtomicU64::new(0f64.to_bits()),
             latency_us: AtomicU64::new(0),
+            full_issue_latency_us: AtomicU64::new(0),
+            id_page_latency_us: AtomicU64::new(0),
+            worklog_feed_delay_us: AtomicU64::new(0),
             malformed: AtomicBool::new(false),
             jira_admin: AtomicBool::new(true),
             fractional_retry_after: AtomicBool::new(false),
@@ -121,15 +127,60 @@ impl Faults {
         f64::from_bits(self.fail_rate.load(Ordering::Relaxed))
     }
 
-    /// Sleeps this long before answering each request.
+    /// Sleeps this long before answering each request (an async sleep: other requests are
+    /// served meanwhile).
     pub fn set_latency(&self, latency: Duration) {
-        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.latency_us.store(us, Ordering::SeqCst);
+        store_duration(&self.latency_us, latency);
     }
 
     /// The configured latency.
     pub fn latency(&self) -> Duration {
         Duration::from_micros(self.latency_us.load(Ordering::Relaxed))
+    }
+
+    /// Extra time to serve **100 full issues** (issues with fields): a `search/jql` page or a
+    /// `POST /rest/api/3/issue/bulkfetch` answer of `n` issues waits `n / 100` of this on top of
+    /// [`latency`](Self::latency). Real Jira Cloud takes roughly 300–800 ms for 100 issues.
+    /// The wait is an async sleep after the data lock is released: concurrent requests overlap.
+    pub fn set_full_issue_latency(&self, per_100_issues: Duration) {
+        store_duration(&self.full_issue_latency_us, per_100_issues);
+    }
+
+    /// The extra time per 100 full issues.
+    pub fn full_issue_latency(&self) -> Duration {
+        Duration::from_micros(self.full_issue_latency_us.load(Ordering::Relaxed))
+    }
+
+    /// Extra time to serve one id-only `search/jql` page (`fields` of `id`/`key` only, up to
+    /// 5000 issues), whatever its size, on top of [`latency`](Self::latency); e.g. 50 ms.
+    pub fn set_id_page_latency(&self, per_page: Duration) {
+        store_duration(&self.id_page_latency_us, per_page);
+    }
+
+    /// The extra time per id-only page.
+    pub fn id_page_latency(&self) -> Duration {
+        Duration::from_micros(self.id_page_latency_us.load(Ordering::Relaxed))
+    }
+
+    /// Leaves changes younger than this out of `GET /rest/api/3/worklog/updated` and
+    /// `/worklog/deleted`. Jira Cloud leaves out the last minute; the default is zero.
+    pub fn set_worklog_feed_delay(&self, delay: Duration) {
+        store_duration(&self.worklog_feed_delay_us, delay);
+    }
+
+    /// How recent a change must not be to appear in the worklog feeds.
+    pub fn worklog_feed_delay(&self) -> Duration {
+        Duration::from_micros(self.worklog_feed_delay_us.load(Ordering::Relaxed))
+    }
+
+    /// How long an answer of `issues` issues waits beyond the base latency: the id-only page
+    /// latency when `id_only`, else `issues / 100` of the full-issue latency.
+    pub(crate) fn issue_delay(&self, issues: usize, id_only: bool) -> Duration {
+        if id_only {
+            self.id_page_latency()
+        } else {
+            self.full_issue_latency().mul_f64(issues as f64 / 100.0)
+        }
     }
 
     /// When on, list pages (every paginated or bare-array listing) answer 200
@@ -216,9 +267,26 @@ impl Faults {
     }
 }
 
+fn store_duration(cell: &AtomicU64, d: Duration) {
+    let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    cell.store(us, Ordering::SeqCst);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_delays_scale_with_full_issues_only() {
+        let f = Faults::new(1);
+        assert_eq!(f.issue_delay(100, false), Duration::ZERO);
+        f.set_full_issue_latency(Duration::from_millis(300));
+        f.set_id_page_latency(Duration::from_millis(50));
+        assert_eq!(f.issue_delay(100, false), Duration::from_millis(300));
+        assert_eq!(f.issue_delay(50, false), Duration::from_millis(150));
+        assert_eq!(f.issue_delay(5000, true), Duration::from_millis(50));
+        assert_eq!(f.issue_delay(0, false), Duration::ZERO);
+    }
 
     #[test]
     fn bucket_admits_a_burst_then_limits() {

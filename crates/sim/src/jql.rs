@@ -1,9 +1,17 @@
 //! Just enough JQL: validation like Jira's (non-empty, bounded, balanced) and evaluation of the
-//! clauses a sync client narrows by (`project`, `key`/`issuekey`, `id` with `=`, `!=`, `in`,
-//! `not in`). Every other clause (status, dates, text...) is treated as matching, so the default
-//! JQL of a sync selects every simulated issue.
+//! clauses a sync client narrows by: `project`, `key`/`issuekey`, `id` with `=`, `!=`, `in`,
+//! `not in`, and `updated`/`created` compared (`=`, `!=`, `>`, `>=`, `<`, `<=`) with a date
+//! (`"2026/12/04 05:30"`, `"2026-12-04 05:30"`, `"2026/12/04"`, `"2026-12-04"`, read as UTC) or
+//! a period relative to now (`-15m`, `"-2h"`, `-1d`, `-1w`, `"-1w 2d"`, `now()`). Every other
+//! clause (status, text, date functions...) cannot be told and counts as matching, so the
+//! default JQL of a sync selects every simulated issue. `ORDER BY` sorts by `updated`,
+//! `created`, `key` and `id` (ascending unless `DESC`); other sort fields are accepted and
+//! ignored.
+
+use std::cmp::Ordering;
 
 use crate::rng::fnv1a;
+use crate::time::DATE_FORMATS_HINT;
 
 /// Why a JQL string was rejected (Jira answers 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +19,8 @@ pub(crate) enum JqlError {
     Empty,
     Unbounded,
     Syntax(String),
+    /// A value the field cannot take (a malformed date); the message is complete.
+    Value(String),
 }
 
 impl JqlError {
@@ -22,6 +32,7 @@ impl JqlError {
                     .to_owned()
             }
             JqlError::Syntax(m) => format!("Error in the JQL Query: {m}"),
+            JqlError::Value(m) => m.clone(),
         }
     }
 }
@@ -132,11 +143,157 @@ enum Expr {
         op: String,
         values: Vec<String>,
     },
+    /// `updated`/`created` compared with a date.
+    Date {
+        field: DateField,
+        cmp: Cmp,
+        when: When,
+    },
+}
+
+/// The date fields the simulator evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateField {
+    Created,
+    Updated,
+}
+
+impl DateField {
+    fn parse(field: &str) -> Option<Self> {
+        match field {
+            "updated" | "updateddate" => Some(DateField::Updated),
+            "created" | "createddate" => Some(DateField::Created),
+            _ => None,
+        }
+    }
+}
+
+/// A date comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Cmp {
+    fn parse(op: &str) -> Option<Self> {
+        Some(match op {
+            "=" => Cmp::Eq,
+            "!=" => Cmp::Ne,
+            ">" => Cmp::Gt,
+            ">=" => Cmp::Ge,
+            "<" => Cmp::Lt,
+            "<=" => Cmp::Le,
+            _ => return None,
+        })
+    }
+
+    fn holds(self, ord: Ordering) -> bool {
+        match self {
+            Cmp::Eq => ord == Ordering::Equal,
+            Cmp::Ne => ord != Ordering::Equal,
+            Cmp::Gt => ord == Ordering::Greater,
+            Cmp::Ge => ord != Ordering::Less,
+            Cmp::Lt => ord == Ordering::Less,
+            Cmp::Le => ord != Ordering::Greater,
+        }
+    }
+}
+
+/// A date operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// An absolute instant, epoch milliseconds (minute precision, as JQL writes it).
+    At(i64),
+    /// Now plus this many milliseconds (negative: in the past).
+    FromNow(i64),
+    /// A date function the simulator does not evaluate (`startOfDay()`...).
+    Unknown,
+}
+
+impl When {
+    /// Parses a JQL date value; `None` when it is neither a date nor a period.
+    fn parse(value: &str) -> Option<When> {
+        let v = value.trim();
+        if v.eq_ignore_ascii_case("now") {
+            return Some(When::FromNow(0));
+        }
+        if let Some(ms) = crate::time::parse_jql_date(v) {
+            return Some(When::At(ms));
+        }
+        period_ms(v).map(When::FromNow)
+    }
+
+    fn resolve(self, now_ms: i64) -> Option<i64> {
+        match self {
+            When::At(ms) => Some(ms),
+            When::FromNow(offset) => Some(now_ms.saturating_add(offset)),
+            When::Unknown => None,
+        }
+    }
+}
+
+/// A JQL period (`-1w 2d`, `15m`, `+3h`) in milliseconds; the sign applies to the whole period.
+fn period_ms(v: &str) -> Option<i64> {
+    let (sign, rest) = match v.as_bytes().first()? {
+        b'-' => (-1, &v[1..]),
+        b'+' => (1, &v[1..]),
+        _ => (1, v),
+    };
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    let mut groups = 0;
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' if digits.is_empty() => {}
+            'w' | 'd' | 'h' | 'm' | 'W' | 'D' | 'H' if !digits.is_empty() => {
+                let n: i64 = digits.parse().ok()?;
+                let unit = match c.to_ascii_lowercase() {
+                    'w' => 7 * 86_400_000,
+                    'd' => 86_400_000,
+                    'h' => 3_600_000,
+                    _ => 60_000,
+                };
+                total = total.checked_add(n.checked_mul(unit)?)?;
+                digits.clear();
+                groups += 1;
+            }
+            _ => return None,
+        }
+    }
+    (groups > 0 && digits.is_empty()).then_some(sign * total)
+}
+
+/// A sort key of `ORDER BY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortField {
+    /// `updated` / `updatedDate`.
+    Updated,
+    /// `created` / `createdDate`.
+    Created,
+    /// `key` / `issuekey`: project key, then the issue number.
+    Key,
+    /// `id`.
+    Id,
+}
+
+/// One `ORDER BY` term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sort {
+    pub(crate) field: SortField,
+    pub(crate) descending: bool,
 }
 
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Whether the last single value read was a function call (`now()`, `startOfDay(-1)`).
+    was_function: bool,
 }
 
 fn is_kw(t: Option<&Token>, kw: &str) -> bool {
@@ -281,15 +438,35 @@ impl Parser {
             self.pos += 1;
             self.value()?;
         }
-        Ok(Expr::Clause {
-            field: field.to_lowercase(),
-            op,
-            values,
-        })
+        let field = field.to_lowercase();
+        if let (Some(date_field), Some(cmp)) = (DateField::parse(&field), Cmp::parse(&op)) {
+            let when = match values.as_slice() {
+                [v] if self.was_function => {
+                    if v.eq_ignore_ascii_case("now") {
+                        When::FromNow(0)
+                    } else {
+                        When::Unknown
+                    }
+                }
+                [v] => When::parse(v).ok_or_else(|| {
+                    JqlError::Value(format!(
+                        "Date value '{v}' for field '{field}' is invalid. {DATE_FORMATS_HINT}"
+                    ))
+                })?,
+                _ => When::Unknown,
+            };
+            return Ok(Expr::Date {
+                field: date_field,
+                cmp,
+                when,
+            });
+        }
+        Ok(Expr::Clause { field, op, values })
     }
 
     /// A value, a function call or a parenthesised list.
     fn value(&mut self) -> Result<Vec<String>, JqlError> {
+        self.was_function = false;
         match self.next() {
             Some(Token::LParen) => {
                 let mut values = Vec::new();
@@ -315,6 +492,7 @@ impl Parser {
             Some(Token::Word(w)) => {
                 if self.peek() == Some(&Token::LParen) {
                     self.skip_args()?;
+                    self.was_function = true;
                 }
                 Ok(vec![w])
             }
@@ -344,24 +522,39 @@ impl Parser {
         }
     }
 
-    fn order_by(&mut self) -> Result<usize, JqlError> {
+    /// Reads `ORDER BY f [ASC|DESC], ...`: the number of fields and the sorts the simulator
+    /// applies (unknown fields are skipped).
+    fn order_by(&mut self) -> Result<(usize, Vec<Sort>), JqlError> {
         self.pos += 2;
         let mut fields = 0;
+        let mut sorts = Vec::new();
         loop {
-            match self.next() {
-                Some(Token::Word(_)) | Some(Token::Str(_)) => fields += 1,
+            let name = match self.next() {
+                Some(Token::Word(w)) | Some(Token::Str(w)) => w.to_lowercase(),
                 _ => {
                     return Err(JqlError::Syntax(
                         "Expecting a field name after ORDER BY.".into(),
                     ));
                 }
-            }
-            if is_kw(self.peek(), "asc") || is_kw(self.peek(), "desc") {
+            };
+            fields += 1;
+            let descending = is_kw(self.peek(), "desc");
+            if descending || is_kw(self.peek(), "asc") {
                 self.pos += 1;
+            }
+            let field = match name.as_str() {
+                "updated" | "updateddate" => Some(SortField::Updated),
+                "created" | "createddate" => Some(SortField::Created),
+                "key" | "issuekey" => Some(SortField::Key),
+                "id" => Some(SortField::Id),
+                _ => None,
+            };
+            if let Some(field) = field {
+                sorts.push(Sort { field, descending });
             }
             match self.peek() {
                 Some(Token::Comma) => self.pos += 1,
-                None => return Ok(fields),
+                None => return Ok((fields, sorts)),
                 Some(t) => return Err(JqlError::Syntax(format!("Unexpected {t:?} in ORDER BY."))),
             }
         }
@@ -373,12 +566,18 @@ pub(crate) struct IssueFacts<'a> {
     pub(crate) id: &'a str,
     pub(crate) key: &'a str,
     pub(crate) project_key: &'a str,
+    /// `fields.created` in epoch ms; `None` when unknown (date clauses then cannot be told).
+    pub(crate) created_ms: Option<i64>,
+    /// `fields.updated` in epoch ms; `None` when unknown.
+    pub(crate) updated_ms: Option<i64>,
 }
 
 /// A validated JQL query.
 #[derive(Debug, Clone)]
 pub(crate) struct Jql {
     expr: Option<Expr>,
+    /// The `ORDER BY` terms the simulator applies, in order.
+    pub(crate) order: Vec<Sort>,
     /// Identifies the query in page tokens.
     pub(crate) fingerprint: u64,
 }
@@ -392,13 +591,16 @@ pub(crate) fn parse(jql: &str) -> Result<Jql, JqlError> {
     let mut p = Parser {
         tokens: lex(text)?,
         pos: 0,
+        was_function: false,
     };
     let expr = if p.at_order_by() { None } else { Some(p.or()?) };
+    let mut order = Vec::new();
     if p.at_order_by() {
-        let fields = p.order_by()?;
+        let (fields, sorts) = p.order_by()?;
         if fields > 7 {
             return Err(JqlError::Syntax("ORDER BY takes at most 7 fields.".into()));
         }
+        order = sorts;
     }
     if let Some(t) = p.peek() {
         return Err(JqlError::Syntax(format!("Unexpected {t:?} in the query.")));
@@ -408,6 +610,7 @@ pub(crate) fn parse(jql: &str) -> Result<Jql, JqlError> {
     }
     Ok(Jql {
         expr,
+        order,
         fingerprint: fnv1a(text.as_bytes()),
     })
 }
@@ -436,15 +639,22 @@ impl Jql {
         })
     }
 
-    /// Evaluates the query; `project_matches(value, project_key)` resolves project ids/names.
+    /// Evaluates the query at `now_ms` (for relative dates); `project_matches(value,
+    /// project_key)` resolves project ids/names.
     pub(crate) fn matches(
         &self,
         issue: &IssueFacts<'_>,
         project_matches: &dyn Fn(&str, &str) -> bool,
+        now_ms: i64,
     ) -> bool {
+        let ctx = Ctx {
+            issue,
+            pm: project_matches,
+            now_ms,
+        };
         self.expr
             .as_ref()
-            .is_none_or(|e| eval(e, issue, project_matches).unwrap_or(true))
+            .is_none_or(|e| eval(e, &ctx).unwrap_or(true))
     }
 }
 
@@ -453,7 +663,15 @@ fn has_known(e: &Expr) -> bool {
         Expr::And(p) | Expr::Or(p) => p.iter().any(has_known),
         Expr::Not(e) => has_known(e),
         Expr::Clause { field, op, .. } => known(field, op),
+        Expr::Date { when, .. } => *when != When::Unknown,
     }
+}
+
+/// What one evaluation needs.
+struct Ctx<'a, 'b> {
+    issue: &'a IssueFacts<'b>,
+    pm: &'a dyn Fn(&str, &str) -> bool,
+    now_ms: i64,
 }
 
 fn known(field: &str, op: &str) -> bool {
@@ -462,11 +680,12 @@ fn known(field: &str, op: &str) -> bool {
 }
 
 /// `None` means "cannot tell" (a clause the simulator does not evaluate).
-fn eval(e: &Expr, issue: &IssueFacts<'_>, pm: &dyn Fn(&str, &str) -> bool) -> Option<bool> {
+fn eval(e: &Expr, ctx: &Ctx<'_, '_>) -> Option<bool> {
+    let issue = ctx.issue;
     match e {
         Expr::And(parts) => {
             let mut all = Some(true);
-            for r in parts.iter().map(|p| eval(p, issue, pm)) {
+            for r in parts.iter().map(|p| eval(p, ctx)) {
                 match r {
                     Some(false) => return Some(false),
                     None => all = None,
@@ -477,7 +696,7 @@ fn eval(e: &Expr, issue: &IssueFacts<'_>, pm: &dyn Fn(&str, &str) -> bool) -> Op
         }
         Expr::Or(parts) => {
             let mut any = Some(false);
-            for r in parts.iter().map(|p| eval(p, issue, pm)) {
+            for r in parts.iter().map(|p| eval(p, ctx)) {
                 match r {
                     Some(true) => return Some(true),
                     None => any = None,
@@ -486,13 +705,27 @@ fn eval(e: &Expr, issue: &IssueFacts<'_>, pm: &dyn Fn(&str, &str) -> bool) -> Op
             }
             any
         }
-        Expr::Not(e) => eval(e, issue, pm).map(|b| !b),
+        Expr::Not(e) => eval(e, ctx).map(|b| !b),
+        Expr::Date { field, cmp, when } => {
+            let value = match field {
+                DateField::Updated => issue.updated_ms,
+                DateField::Created => issue.created_ms,
+            }?;
+            let bound = when.resolve(ctx.now_ms)?;
+            // JQL dates have minute precision: `=` means "within that minute".
+            let ord = if matches!(cmp, Cmp::Eq | Cmp::Ne) {
+                value.div_euclid(60_000).cmp(&bound.div_euclid(60_000))
+            } else {
+                value.cmp(&bound)
+            };
+            Some(cmp.holds(ord))
+        }
         Expr::Clause { field, op, values } => {
             if !known(field, op) {
                 return None;
             }
             let hit = values.iter().any(|v| match field.as_str() {
-                "project" => pm(v, issue.project_key),
+                "project" => (ctx.pm)(v, issue.project_key),
                 "id" => v == issue.id,
                 _ => v.eq_ignore_ascii_case(issue.key) || v == issue.id,
             });
@@ -509,11 +742,17 @@ fn eval(e: &Expr, issue: &IssueFacts<'_>, pm: &dyn Fn(&str, &str) -> bool) -> Op
 mod tests {
     use super::*;
 
+    /// "Now" in these tests: 2026-12-04T05:30:00Z.
+    const NOW: i64 = 1_796_362_200_000;
+    const MIN: i64 = 60_000;
+
     fn facts() -> IssueFacts<'static> {
         IssueFacts {
             id: "10001",
             key: "PROJ1-2",
             project_key: "PROJ1",
+            created_ms: Some(NOW - 3 * 86_400_000),
+            updated_ms: Some(NOW - 30 * MIN),
         }
     }
 
@@ -522,7 +761,7 @@ mod tests {
     }
 
     fn m(q: &str) -> bool {
-        parse(q).unwrap().matches(&facts(), &pm)
+        parse(q).unwrap().matches(&facts(), &pm, NOW)
     }
 
     #[test]
@@ -560,11 +799,109 @@ mod tests {
     }
 
     #[test]
+    fn dates_relative_and_absolute() {
+        assert_eq!(crate::time::parse_jql_date("2026/12/04 05:30"), Some(NOW));
+        // updated 30 minutes ago, created 3 days ago.
+        for yes in [
+            "updated >= -31m",
+            "updated >= \"-31m\"",
+            "updated > -1h",
+            "updated >= -1d AND created <= -2d",
+            "updated >= -1w",
+            "updated >= \"-1w 2d\"",
+            "updated >= \"2026/12/04 05:00\"",
+            "updated >= \"2026-12-04 04:59\"",
+            "updated <= now()",
+            "updated < \"2026/12/05\"",
+            "updatedDate >= 2026-12-04",
+            "updated = \"2026/12/04 05:00\"",
+            "created < -2d",
+            "(project = PROJ2 OR updated >= -1h) AND key in (PROJ1-1, PROJ1-2)",
+            "updated >= startOfDay()",
+        ] {
+            assert!(m(yes), "{yes}");
+        }
+        for no in [
+            "updated >= -29m",
+            "updated >= \"-29m\"",
+            "updated > \"2026/12/04 05:01\"",
+            "updated < -1h",
+            "created >= -1d",
+            "updated != \"2026/12/04 05:00\"",
+            "project = PROJ1 AND updated >= -5m",
+            "(updated >= -5m OR created >= -1d) AND project = PROJ1",
+        ] {
+            assert!(!m(no), "{no}");
+        }
+        assert!(!parse("updated >= -1w").unwrap().matches_all());
+        assert!(parse("updated >= startOfWeek()").unwrap().matches_all());
+        for bad in [
+            "updated >= yesterday",
+            "updated > \"2026/13/01\"",
+            "created < -1x",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(matches!(err, JqlError::Value(_)), "{bad}: {err:?}");
+            assert!(
+                err.message().contains("yyyy/MM/dd HH:mm"),
+                "{}",
+                err.message()
+            );
+        }
+        // Unknown dates leave the clause untold.
+        let no_dates = IssueFacts {
+            created_ms: None,
+            updated_ms: None,
+            ..facts()
+        };
+        assert!(
+            parse("updated >= -1m")
+                .unwrap()
+                .matches(&no_dates, &pm, NOW)
+        );
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(period_ms("-15m"), Some(-15 * MIN));
+        assert_eq!(period_ms("2h"), Some(120 * MIN));
+        assert_eq!(period_ms("+1d"), Some(86_400_000));
+        assert_eq!(period_ms("-1w 2d"), Some(-9 * 86_400_000));
+        assert_eq!(period_ms("-"), None);
+        assert_eq!(period_ms("5"), None);
+        assert_eq!(period_ms("-5y"), None);
+        assert_eq!(period_ms("99999999999999999999m"), None);
+    }
+
+    #[test]
+    fn order_by_terms() {
+        let q = parse("project = A ORDER BY updated DESC, key, rank ASC, id asc").unwrap();
+        assert_eq!(
+            q.order,
+            [
+                Sort {
+                    field: SortField::Updated,
+                    descending: true
+                },
+                Sort {
+                    field: SortField::Key,
+                    descending: false
+                },
+                Sort {
+                    field: SortField::Id,
+                    descending: false
+                },
+            ]
+        );
+        assert!(parse("project = A").unwrap().order.is_empty());
+    }
+
+    #[test]
     fn evaluation() {
         assert!(m(
             "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
         ));
-        assert!(parse("updated >= -1w").unwrap().matches_all());
+        assert!(parse("status = Done").unwrap().matches_all());
         assert!(m("project = PROJ1"));
         assert!(m("project = 10000"));
         assert!(!m("project = PROJ2"));
@@ -572,6 +909,9 @@ mod tests {
         assert!(m("project not in (\"uuid-xyz\")"));
         assert!(!m("(updated >= -1w) AND key = PROJ1-3"));
         assert!(m("(updated >= -1w) AND key = PROJ1-2"));
+        assert!(m("id in (1, 2, 10001)"));
+        assert!(!m("id in (1, 2, 3)"));
+        assert!(m("key in (PROJ1-9, proj1-2)"));
         assert!(m("issuekey in (PROJ1-1, PROJ1-2) order by key"));
         assert!(!m("NOT project = PROJ1"));
         assert!(m("project = PROJ2 OR key = PROJ1-2"));

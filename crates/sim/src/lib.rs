@@ -62,8 +62,12 @@
 //!
 //! Octopus ids are unique across spaces. Issues are about 4–5 KB each with every field `*all`
 //! returns in the example payloads (ADF description, embedded users, project, status with
-//! category, worklogs...). Generating 100k items takes about 1.3 s (both products in parallel);
-//! a million takes ~15 s and ~9 GB.
+//! category, worklogs...). Generated issues were created over the year before
+//! 2025-01-01T00:00Z and updated up to 30 days later; changes are stamped with the wall clock
+//! (see [`Mutation`]). Generating 100k items takes about 1 s (both products in parallel) and
+//! ~0.9 GB; a million ~9 GB. With [`SimConfig::lazy`] generated issues and worklogs are
+//! rendered when served (same bytes): 100k items ~0.33 GB, a million ~3.2 GB (mostly the
+//! Octopus deployments), at some CPU per issue served.
 //!
 //! # Routes
 //!
@@ -75,12 +79,15 @@
 //! | `GET /rest/api/3/project/search` | PageBean, `startAt`/`maxResults` 50, max 100, `nextPage` |
 //! | `GET /rest/api/3/project/{idOrKey}` | item |
 //! | `GET /rest/api/3/project/{idOrKey}/version`, `/component` | PageBean, 50, max 100 |
-//! | `GET\|POST /rest/api/3/search/jql` | `nextPageToken` cursor, 50, max 100, never `total` |
-//! | `POST /rest/api/3/search/approximate-count` | `{count}` |
+//! | `GET\|POST /rest/api/3/search/jql` | `nextPageToken` cursor, 50, max 100 (5000 with `fields` of `id`/`key` only), never `total` |
+//! | `POST /rest/api/3/search/approximate-count` | `{count}` (exact) |
+//! | `POST /rest/api/3/issue/bulkfetch` | `{issues, issueErrors}`, 1 to 100 `issueIdsOrKeys`, ascending id |
 //! | `GET\|POST /rest/api/3/search`, `/rest/api/2/search` | 410 Gone |
 //! | `GET /rest/api/3/issue/{idOrKey}` | item |
 //! | `GET /rest/api/3/issue/{idOrKey}/worklog` | `{startAt,maxResults,total,worklogs}`, 5000 |
 //! | `GET /rest/api/3/issue/{idOrKey}/worklog/{id}` | item |
+//! | `GET /rest/api/3/worklog/updated?since=`, `/worklog/deleted?since=` | `{values, since, until, self, nextPage, lastPage}`, 1000, oldest first |
+//! | `POST /rest/api/3/worklog/list` `{"ids": [...]}` | bare array, 1 to 1000 ids |
 //! | `GET /rest/api/3/users/search`, `/users` | bare array, 50, max 1000, no end marker |
 //! | `GET /rest/api/3/user?accountId=`, `/myself`, `/version/{id}`, `/component/{id}` | item |
 //! | `GET /rest/api/3/mypermissions?permissions=` | `havePermission` per key |
@@ -109,25 +116,44 @@
 //! Collections filter by `ids`, `partialName`, `name`, `projects` and `environments`.
 //!
 //! Control routes under `/_sim` (no auth, no faults): `POST /_sim/mutate` (a [`Mutation`] as
-//! JSON), `GET /_sim/stats`, `POST /_sim/stats/reset`, `GET|POST /_sim/faults`
-//! (`{"rate_limit":50,"fail_rate":0.1,"latency_ms":5,"malformed":false,"jira_admin":true,
-//! "fractional_retry_after":false}`), `GET /_sim/health`.
+//! JSON, answered with its [`MutationOutcome`]; 404 `{"error"}` for an unknown entity, 400 for
+//! an invalid one), `GET /_sim/stats`, `POST /_sim/stats/reset`, `GET|POST /_sim/faults`
+//! (`{"rate_limit":50,"fail_rate":0.1,"latency_ms":5,"full_issue_latency_ms":300,
+//! "id_page_latency_ms":50,"worklog_feed_delay_ms":0,"malformed":false,"jira_admin":true,
+//! "fractional_retry_after":false}`; POST sets the keys present and answers all),
+//! `GET /_sim/health`.
 //!
 //! # Faults
 //!
 //! See [`Faults`]: a token-bucket rate limit (429 with `Retry-After`, `X-RateLimit-*` and
 //! `RateLimit-Reason` for Jira, `Octopus-RateLimit*` for Octopus), a reproducible 503 rate,
-//! latency, malformed list pages, and a non-admin Jira caller.
+//! latency, malformed list pages, and a non-admin Jira caller. Latency is a base delay per
+//! request plus, for Jira issues, a delay per 100 full issues (`search/jql` pages with fields,
+//! `bulkfetch`) or per id-only page; all are async sleeps, so concurrent requests overlap as
+//! on Jira Cloud.
 //!
 //! # Behaviour notes
 //!
 //! - `search/jql`: no `fields` → `{"id"}` only (Jira's default); `["key"]`/`["id"]` → the issue
 //!   envelope with empty `fields`; `*all`/`*navigable` → the pre-rendered issue (minus `-field`
-//!   exclusions); any other list → those fields. `maxResults` below 1 means 1. Tokens are
-//!   `base64url("offset:fingerprint:sim")`, bound to the JQL text; others answer 400. `expand`,
+//!   exclusions); any other list → those fields. `maxResults` below 1 means 1; above the cap
+//!   (100, or 5000 for the two id-only forms) means the cap. Tokens are
+//!   `base64url("offset:fingerprint:anchor:sim")`, bound to the JQL text; others answer 400.
+//!   The anchor is the instant relative dates (`-15m`) were resolved at on the first page, so a
+//!   walk sees one query; the selection is evaluated once per walk and data version. `expand`,
 //!   `properties` and `reconcileIssues` are accepted and ignored (search is always consistent).
 //! - JQL is validated (non-empty, a restriction before `ORDER BY`, balanced, at most 7 order
-//!   fields) and narrowed only by `project`, `key`/`issuekey` and `id` clauses; see [`Dataset`].
+//!   fields, valid dates; else 400 with an ErrorCollection) and evaluated for `project`,
+//!   `key`/`issuekey`, `id` (`=`, `!=`, `in`, `not in`) and `updated`/`created` (`=`, `!=`,
+//!   `>`, `>=`, `<`, `<=` against `"yyyy/MM/dd HH:mm"`, `"yyyy-MM-dd HH:mm"`, `yyyy/MM/dd`,
+//!   `yyyy-MM-dd` read as UTC, periods `-15m`, `-2h`, `-1d`, `-1w`, `"-1w 2d"`, or `now()`),
+//!   combined with `AND`/`OR`/`NOT`/parentheses. Other clauses cannot be told and match.
+//!   `ORDER BY` sorts by `updated`, `created`, `key` (project, then number) and `id`, `ASC`
+//!   by default; other sort fields are ignored. See [`Dataset`].
+//! - Worklog feeds: `since` is inclusive, `until` is the last entry's time, and `nextPage`
+//!   (`since=until`) is sent on every page as in Jira's example: walk until `lastPage`; the
+//!   boundary entry repeats. Deleting an issue deletes its worklogs into `/worklog/deleted`.
+//!   [`SimConfig::worklog_feed_delay`] hides the freshest changes like Jira's last minute.
 //! - Accepted but ignored: `orderBy` (project search), `startedAfter`/`startedBefore` (worklogs),
 //!   `expand` everywhere. Items are always rendered in full.
 //! - Dynamic webhooks need a Bearer caller (an OAuth app); Basic callers get 403, like Jira.
@@ -152,6 +178,7 @@ mod data;
 mod dataset;
 mod events;
 mod faults;
+mod feed;
 mod jql;
 mod json;
 mod mutation;

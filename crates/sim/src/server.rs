@@ -98,11 +98,11 @@ impl Simulator {
         let jira_base = format!("http://{addr}/jira");
         let octopus_base = format!("http://{addr}/octopus");
 
-        let (seed, items) = (config.seed, config.items);
+        let (seed, items, lazy) = (config.seed, config.items, config.lazy);
         let (jb, ob) = (jira_base.clone(), octopus_base.clone());
         let store = runtime
             .handle()
-            .spawn_blocking(move || data::generate(seed, items, &jb, &ob))
+            .spawn_blocking(move || data::generate(seed, items, &jb, &ob, lazy))
             .await
             .map_err(io::Error::other)?;
 
@@ -110,6 +110,9 @@ impl Simulator {
         faults.set_rate_limit(config.rate_limit);
         faults.set_fail_rate(config.fail_rate);
         faults.set_latency(config.latency);
+        faults.set_full_issue_latency(config.full_issue_latency);
+        faults.set_id_page_latency(config.id_page_latency);
+        faults.set_worklog_feed_delay(config.worklog_feed_delay);
         faults.set_malformed(config.malformed);
 
         let client = reqwest::Client::builder()
@@ -122,6 +125,7 @@ impl Simulator {
             faults,
             counters: Arc::new(Counters::default()),
             webhooks: Mutex::new(Registry::new()),
+            selections: Default::default(),
             client,
             jira_base,
             octopus_base,

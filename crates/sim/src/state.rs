@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::dataset::Dataset;
 use crate::faults::Faults;
+use crate::routes::SelectionCache;
 use crate::stats::Counters;
 use crate::webhooks::Registry;
 
@@ -12,6 +13,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) counters: Arc<Counters>,
     pub(crate) webhooks: Mutex<Registry>,
+    /// Evaluated JQL selections, so cursor walks evaluate once.
+    pub(crate) selections: SelectionCache,
     /// Used for webhook deliveries, only from tasks on the simulator's runtime.
     pub(crate) client: reqwest::Client,
     /// `http://127.0.0.1:PORT/jira`

@@ -64,11 +64,35 @@ impl Arena {
 /// Attribute values the routes filter on (an issue's project key, a sprint's state...).
 pub(crate) type Attrs = Vec<(&'static str, Box<str>)>;
 
+/// Renders a generated item from its id, on demand (see [`Body::Lazy`]).
+pub(crate) trait Render: Send + Sync {
+    /// The item's JSON; the same bytes every time for the same id.
+    fn render(&self, id: &str) -> Bytes;
+}
+
+/// An item's JSON: kept, or rendered again whenever it is served.
+#[derive(Clone)]
+pub(crate) enum Body {
+    /// The bytes as served.
+    Ready(Bytes),
+    /// A generated item not kept in memory; a change stores it as [`Body::Ready`].
+    Lazy(Arc<dyn Render>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Ready(b) => write!(f, "Ready({} bytes)", b.len()),
+            Body::Lazy(_) => f.write_str("Lazy"),
+        }
+    }
+}
+
 /// One item as served.
 #[derive(Clone, Debug)]
 pub(crate) struct Row {
     pub(crate) id: Arc<str>,
-    pub(crate) json: Bytes,
+    body: Body,
     pub(crate) attrs: Attrs,
 }
 
@@ -76,8 +100,25 @@ impl Row {
     pub(crate) fn new(id: impl Into<Arc<str>>, json: impl Into<Bytes>, attrs: Attrs) -> Self {
         Row {
             id: id.into(),
-            json: json.into(),
+            body: Body::Ready(json.into()),
             attrs,
+        }
+    }
+
+    /// A row whose JSON `render` produces when served.
+    pub(crate) fn lazy(id: impl Into<Arc<str>>, render: Arc<dyn Render>, attrs: Attrs) -> Self {
+        Row {
+            id: id.into(),
+            body: Body::Lazy(render),
+            attrs,
+        }
+    }
+
+    /// The item's JSON as served (a reference-counted copy, or a fresh rendering).
+    pub(crate) fn json(&self) -> Bytes {
+        match &self.body {
+            Body::Ready(b) => b.clone(),
+            Body::Lazy(r) => r.render(&self.id),
         }
     }
 
@@ -87,6 +128,16 @@ impl Row {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| &**v)
     }
+}
+
+/// The JSON of `rows`, in order (reference-counted copies, or fresh renderings).
+pub(crate) fn bodies(rows: &[&Row]) -> Vec<Bytes> {
+    rows.iter().map(|r| r.json()).collect()
+}
+
+/// Borrowed views of `bodies`, as the page renderers take them.
+pub(crate) fn slices(bodies: &[Bytes]) -> Vec<&[u8]> {
+    bodies.iter().map(|b| &b[..]).collect()
 }
 
 #[derive(Debug, Default)]
@@ -185,7 +236,7 @@ impl Table {
             return false;
         };
         let row = &mut self.groups[g as usize].rows[r as usize];
-        row.json = json;
+        row.body = Body::Ready(json);
         if let Some(attrs) = attrs {
             row.attrs = attrs;
         }
@@ -354,6 +405,23 @@ mod tests {
         assert_eq!((&x[..], &y[..]), (&b"abc"[..], &b"de"[..]));
         let big = vec![7u8; Arena::CHUNK + 1];
         assert_eq!(a.store(&big).len(), big.len());
+    }
+
+    struct Echo;
+
+    impl Render for Echo {
+        fn render(&self, id: &str) -> Bytes {
+            Bytes::from(format!("\"{id}!\""))
+        }
+    }
+
+    #[test]
+    fn lazy_rows_render_until_replaced() {
+        let mut t = Table::new();
+        t.push("", Row::lazy("7", Arc::new(Echo), Vec::new()));
+        assert_eq!(&t.get("7").unwrap().json()[..], b"\"7!\"");
+        t.replace("7", Bytes::from_static(b"1"), None);
+        assert_eq!(&t.get("7").unwrap().json()[..], b"1");
     }
 
     #[test]

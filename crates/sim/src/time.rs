@@ -3,7 +3,7 @@
 //! Generated data is anchored at a fixed instant so it is identical on every run; only mutations
 //! use the wall clock.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 /// 2025-01-01T00:00:00Z in epoch milliseconds: "now" for generated data.
 pub(crate) const EPOCH_MS: i64 = 1_735_689_600_000;
@@ -63,6 +63,25 @@ pub(crate) fn user_date(ms: i64) -> String {
     format!("{}/{}/{}", t.day(), MONTHS[t.month0() as usize], t.year())
 }
 
+/// The date formats JQL accepts, as Jira's error message lists them.
+pub(crate) const DATE_FORMATS_HINT: &str = "Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.";
+
+/// Parses a JQL absolute date (`2026/12/04 05:30`, `2026-12-04 05:30`, `2026/12/04`,
+/// `2026-12-04`) as UTC, to epoch milliseconds.
+pub(crate) fn parse_jql_date(v: &str) -> Option<i64> {
+    for format in ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    for format in ["%Y/%m/%d", "%Y-%m-%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(v, format) {
+            return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+        }
+    }
+    None
+}
+
 /// The rate-limit reset format: `2026-03-02T10:15:00Z`.
 pub(crate) fn reset(ms: i64) -> String {
     at(ms).format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -79,5 +98,11 @@ mod tests {
         assert_eq!(date(EPOCH_MS + 31 * DAY_MS), "2025-02-01");
         assert_eq!(user_date(EPOCH_MS + 31 * DAY_MS), "1/Feb/2025");
         assert_eq!(reset(EPOCH_MS + 61_000), "2025-01-01T00:01:01Z");
+        assert_eq!(parse_jql_date("2025/01/01 00:01"), Some(EPOCH_MS + 60_000));
+        assert_eq!(parse_jql_date("2025-01-02 00:00"), Some(EPOCH_MS + DAY_MS));
+        assert_eq!(parse_jql_date("2025-01-02"), Some(EPOCH_MS + DAY_MS));
+        assert_eq!(parse_jql_date("2025/01/02"), Some(EPOCH_MS + DAY_MS));
+        assert_eq!(parse_jql_date("2025/13/02"), None);
+        assert_eq!(parse_jql_date("-1d"), None);
     }
 }

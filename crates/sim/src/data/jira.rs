@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::issues::{IssueGen, LazyIssues, LazyWorklogs};
 use super::names::{
     AREAS, CATEGORIES, EPIC_COLORS, FIRST, LABELS, LAST, OBJECTS, PRODUCTS, QUALIFIERS,
     SPRINT_GOALS, TIME_ZONES, VERBS,
 };
+use crate::feed::WorklogFeed;
 use crate::json::{Arr, Obj, object};
 use crate::rng::Rng;
-use crate::store::{Arena, Row, Table};
+use crate::store::{Arena, Attrs, Render, Row, Table};
 use crate::time::{self, DAY_MS, EPOCH_MS};
 
 /// Number of Jira projects for `n` items.
@@ -26,7 +28,7 @@ pub(crate) fn user_count(n: usize) -> usize {
 }
 
 /// First id of generated numeric Jira ids (projects, issues, versions, ...).
-const FIRST_ID: u64 = 10_000;
+pub(crate) const FIRST_ID: u64 = 10_000;
 
 /// A user as embedded in other items.
 #[derive(Clone, Debug)]
@@ -48,6 +50,7 @@ pub(crate) struct ProjectRef {
 }
 
 /// One status of the simulated workflow.
+#[derive(Clone)]
 pub(crate) struct Status {
     pub(crate) id: &'static str,
     pub(crate) name: &'static str,
@@ -62,6 +65,7 @@ impl Status {
 }
 
 /// Pre-rendered constant fragments (they embed the base URL).
+#[derive(Clone)]
 pub(crate) struct Fragments {
     pub(crate) statuses: Vec<Status>,
     issue_types: Vec<Bytes>,
@@ -107,7 +111,7 @@ const PRIORITIES: &[(&str, &str, &str)] = &[
 ];
 
 impl Fragments {
-    fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         let statuses = STATUSES
             .iter()
             .map(|&(id, name, category)| Status {
@@ -202,7 +206,7 @@ pub(crate) struct JiraData {
     pub(crate) frags: Fragments,
     /// Group `""`; alias = project key.
     pub(crate) projects: Table,
-    /// Group `""`; alias = issue key; attrs `project` (key) and `key`.
+    /// Group `""`; alias = issue key; attrs from [`issue_attrs`].
     pub(crate) issues: Table,
     /// Group `""`.
     pub(crate) users: Table,
@@ -216,8 +220,11 @@ pub(crate) struct JiraData {
     pub(crate) versions: Table,
     /// Grouped by project id.
     pub(crate) components: Table,
-    /// Grouped by issue id.
+    /// Grouped by issue id; attr `updated` (epoch ms).
     pub(crate) worklogs: Table,
+    /// Worklog changes by time, for `worklog/updated` and `worklog/deleted`.
+    pub(crate) worklog_feed: WorklogFeed,
+    pub(crate) next_worklog_id: u64,
     pub(crate) people: Vec<Person>,
     /// Project key → embeddable project.
     pub(crate) project_refs: HashMap<String, ProjectRef>,
@@ -226,6 +233,23 @@ pub(crate) struct JiraData {
     pub(crate) next_issue_id: u64,
     pub(crate) next_project_id: u64,
     pub(crate) next_changelog: u64,
+    /// Bulk edits applied so far (each shifts which issues the next one picks).
+    pub(crate) bulk_edits: u64,
+}
+
+/// An issue's attributes: `project` (key), `key`, `created` and `updated` (epoch ms).
+pub(crate) fn issue_attrs(project_key: &str, key: &str, created_ms: i64, updated_ms: i64) -> Attrs {
+    vec![
+        ("project", project_key.into()),
+        ("key", key.into()),
+        ("created", created_ms.to_string().into()),
+        ("updated", updated_ms.to_string().into()),
+    ]
+}
+
+/// A worklog's attributes: `updated` (epoch ms).
+pub(crate) fn worklog_attrs(updated_ms: i64) -> Attrs {
+    vec![("updated", updated_ms.to_string().into())]
 }
 
 impl JiraData {
@@ -644,8 +668,9 @@ pub(crate) fn render_worklog(
     o.end();
 }
 
-/// Generates the whole Jira site for `n` items.
-pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
+/// Generates the whole Jira site for `n` items; with `lazy`, issues and worklogs are rendered
+/// when served instead of now.
+pub(crate) fn generate(seed: u64, n: usize, base: &str, lazy: bool) -> JiraData {
     let frags = Fragments::new(base);
     let n_projects = project_count(n);
     let n_users = user_count(n);
@@ -751,65 +776,60 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
     issues.ensure_group("");
     let mut worklogs = Table::new();
     worklogs.reserve(n, n, 0);
+    let mut worklog_feed = WorklogFeed::default();
     let mut arena = Arena::new();
     let mut scratch = Vec::with_capacity(16 * 1024);
+    let mut last_update = vec![EPOCH_MS - 365 * DAY_MS; n_projects];
+    let generator = Arc::new(IssueGen {
+        base: base.to_owned(),
+        seed,
+        n,
+        frags: frags.clone(),
+        people: people.clone(),
+        refs: refs.clone(),
+        components: component_ids,
+        fixes: fix_versions,
+    });
+    let lazy_issues: Arc<dyn Render> = Arc::new(LazyIssues(generator.clone()));
+    let lazy_worklogs: Arc<dyn Render> = Arc::new(LazyWorklogs(generator.clone()));
     let mut next_worklog = FIRST_ID;
-    let span = 365 * DAY_MS;
-    let mut last_update = vec![EPOCH_MS - span; n_projects];
     for i in 0..n as u64 {
-        let p = (i % n_projects as u64) as usize;
-        let number = i / n_projects as u64 + 1;
-        let r = &refs[p];
-        let key = format!("{}-{number}", r.key);
-        let id = FIRST_ID + i;
-        let mut rng = Rng::new(seed, "jira.issue.time", id);
-        let created_ms = EPOCH_MS - span + (i as i64) * (span / n.max(1) as i64);
-        let updated_ms = (created_ms + rng.below(30 * DAY_MS as u64) as i64).min(EPOCH_MS);
-        last_update[p] = last_update[p].max(updated_ms);
-        let id_s = id.to_string();
+        let plan = generator.plan(i);
+        let p = plan.project;
+        last_update[p] = last_update[p].max(plan.updated_ms);
+        let id_s = plan.id.to_string();
         worklogs.ensure_group(&id_s);
         let mut embedded = Vec::new();
-        for k in 0..(i % 3) {
-            let wid = next_worklog;
-            next_worklog += 1;
-            let author = rng.pick(&people);
-            let seconds = (1 + rng.below(16)) * 1800;
-            let started = created_ms + (k as i64 + 1) * 3_600_000;
-            scratch.clear();
-            render_worklog(&mut scratch, base, seed, wid, id, author, started, seconds);
-            let json = arena.store(&scratch);
-            embedded.push(json.clone());
-            worklogs.push(&id_s, Row::new(wid.to_string(), json, Vec::new()));
+        for w in &plan.worklogs {
+            let logged = w.logged_ms();
+            worklog_feed.updated(w.id, None, logged);
+            let row = if lazy {
+                Row::lazy(
+                    w.id.to_string(),
+                    lazy_worklogs.clone(),
+                    worklog_attrs(logged),
+                )
+            } else {
+                scratch.clear();
+                generator.worklog(plan.id, w, &mut scratch);
+                let json = arena.store(&scratch);
+                embedded.push(json.clone());
+                Row::new(w.id.to_string(), json, worklog_attrs(logged))
+            };
+            worklogs.push(&id_s, row);
+            next_worklog = w.id + 1;
         }
-        let comp = &component_ids[p][(i % 2) as usize];
-        let fix = &fix_versions[p][(i % 3) as usize];
-        let spec = IssueSpec {
-            id,
-            key: &key,
-            project: r,
-            summary: None,
-            created_ms,
-            updated_ms,
-            worklogs: &embedded,
-            component: Some((&comp.0, &comp.1)),
-            fix_version: if i % 4 == 0 { Some(fix) } else { None },
-        };
-        scratch.clear();
-        render_issue(&mut scratch, base, seed, &frags, &people, &spec);
-        let json = arena.store(&scratch);
+        let attrs = issue_attrs(&refs[p].key, &plan.key, plan.created_ms, plan.updated_ms);
         let id_arc: Arc<str> = id_s.into();
-        issues.push(
-            "",
-            Row::new(
-                id_arc.clone(),
-                json,
-                vec![
-                    ("project", r.key.as_str().into()),
-                    ("key", key.as_str().into()),
-                ],
-            ),
-        );
-        issues.add_alias(&key, &id_arc);
+        let row = if lazy {
+            Row::lazy(id_arc.clone(), lazy_issues.clone(), attrs)
+        } else {
+            scratch.clear();
+            generator.issue(&plan, &embedded, &mut scratch);
+            Row::new(id_arc.clone(), arena.store(&scratch), attrs)
+        };
+        issues.push("", row);
+        issues.add_alias(&plan.key, &id_arc);
     }
 
     let mut projects = Table::new();
@@ -979,12 +999,15 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> JiraData {
         versions,
         components,
         worklogs,
+        worklog_feed,
+        next_worklog_id: next_worklog,
         people,
         project_refs,
         issue_numbers,
         next_issue_id: next_epic_id,
         next_project_id: FIRST_ID + n_projects as u64,
         next_changelog: 100_000,
+        bulk_edits: 0,
     }
 }
 
@@ -999,7 +1022,7 @@ mod tests {
 
     #[test]
     fn sizes_follow_the_formulas() {
-        let d = generate(42, 200, "http://x/jira");
+        let d = generate(42, 200, "http://x/jira", false);
         assert_eq!(d.projects.len(), 4);
         assert_eq!(d.issues.len(), 200);
         assert_eq!(d.users.len(), 20);
@@ -1010,7 +1033,7 @@ mod tests {
         assert_eq!(d.components.len(), 8);
         assert_eq!(d.worklogs.len(), (0..200).map(|i| i % 3).sum::<usize>());
         for row in d.issues.all() {
-            let v: serde_json::Value = serde_json::from_slice(&row.json).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&row.json()).unwrap();
             assert_eq!(v["id"], row.id.as_ref());
             assert!(v["fields"]["status"]["statusCategory"]["key"].is_string());
             assert_eq!(v["fields"]["description"]["type"], "doc");
@@ -1018,10 +1041,42 @@ mod tests {
     }
 
     #[test]
+    fn lazy_rendering_serves_the_same_bytes() {
+        let eager = generate(3, 400, "http://x/jira", false);
+        let lazy = generate(3, 400, "http://x/jira", true);
+        for (table_e, table_l) in [
+            (&eager.issues, &lazy.issues),
+            (&eager.worklogs, &lazy.worklogs),
+        ] {
+            let (e, l) = (table_e.all(), table_l.all());
+            assert_eq!(e.len(), l.len());
+            for (a, b) in e.iter().zip(&l) {
+                assert_eq!(a.id, b.id);
+                assert_eq!(a.attrs, b.attrs);
+                assert_eq!(a.json(), b.json(), "{}", a.id);
+            }
+        }
+        assert_eq!(eager.next_worklog_id, lazy.next_worklog_id);
+        assert_eq!(
+            eager
+                .projects
+                .all()
+                .iter()
+                .map(|r| r.json())
+                .collect::<Vec<_>>(),
+            lazy.projects
+                .all()
+                .iter()
+                .map(|r| r.json())
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn epic_keys_never_collide_with_issue_keys() {
-        let d = generate(7, 120, "http://x/jira");
+        let d = generate(7, 120, "http://x/jira", false);
         for row in d.epics.all() {
-            let v: serde_json::Value = serde_json::from_slice(&row.json).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&row.json()).unwrap();
             assert!(d.issues.get(v["key"].as_str().unwrap()).is_none());
         }
     }

@@ -2,11 +2,14 @@
 //! deployments and subscriptions, rendered once in the shapes of
 //! `shared/specs/examples/octopus-*.json`.
 
+use std::sync::Arc;
+
 use super::names::{AREAS, PRODUCTS};
+use super::octopus_gen::{LazyDeployments, LazyReleases, OctopusGen, SpacePlan};
 use crate::json::{Obj, object};
 use crate::rng::Rng;
-use crate::store::{Arena, Row, Table};
-use crate::time::{self, DAY_MS, EPOCH_MS};
+use crate::store::{Arena, Render, Row, Table};
+use crate::time;
 
 /// The two simulated spaces: (id, name, slug, description, is default).
 pub(crate) const SPACES: [(&str, &str, &str, &str, bool); 2] = [
@@ -52,6 +55,8 @@ pub(crate) struct Counters {
     pub(crate) task: u64,
     pub(crate) subscription: u64,
     pub(crate) event: u64,
+    pub(crate) environment: u64,
+    pub(crate) machine: u64,
 }
 
 /// Everything the simulated Octopus server serves.
@@ -154,7 +159,7 @@ fn render_space(id: &str, name: &str, slug: &str, description: &str, is_default:
     })
 }
 
-fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> Vec<u8> {
+pub(crate) fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> Vec<u8> {
     object(700, |o| {
         o.str("Id", id)
             .str("Name", name)
@@ -176,7 +181,7 @@ fn render_environment(space: &str, id: &str, name: &str, sort_order: usize) -> V
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_machine(
+pub(crate) fn render_machine(
     seed: u64,
     space: &str,
     id: &str,
@@ -566,8 +571,9 @@ pub(crate) fn version(seq: u64) -> String {
     format!("{}.{}.{}", 1 + seq / 100, (seq / 10) % 10, seq % 10)
 }
 
-/// Generates the whole Octopus server for `n` items.
-pub(crate) fn generate(seed: u64, n: usize, base: &str) -> OctopusData {
+/// Generates the whole Octopus server for `n` items; with `lazy`, releases and deployments are
+/// rendered when served instead of now.
+pub(crate) fn generate(seed: u64, n: usize, base: &str, lazy: bool) -> OctopusData {
     let per_space = projects_per_space(n);
     let mut spaces = Table::new();
     let mut projects = Table::new();
@@ -578,8 +584,8 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> OctopusData {
     let mut deployments = Table::newest_first();
     deployments.reserve(n, SPACES.len(), 0);
     let mut subscriptions = Table::new();
-    let span = 365 * DAY_MS;
     let mut next = Counters::default();
+    let mut plans = Vec::with_capacity(SPACES.len());
     let mut next_machine = 1u64;
     let mut arena = Arena::new();
     let mut scratch = Vec::with_capacity(8 * 1024);
@@ -652,83 +658,52 @@ pub(crate) fn generate(seed: u64, n: usize, base: &str) -> OctopusData {
         // Octopus lists projects by name.
         projects.sort_group_by_key(sid, |r| r.attr("name").unwrap_or_default().to_lowercase());
 
-        let n_releases = releases_in(n, s);
-        let mut release_info = Vec::with_capacity(n_releases);
-        let mut per_project_seq = vec![0u64; per_space];
-        for k in 0..n_releases {
-            next.release += 1;
-            let rid = format!("Releases-{}", next.release);
-            let p = k % per_space;
-            let pid = &project_ids[p];
-            let cid = channel_of(pid);
-            let ver = version(per_project_seq[p]);
-            per_project_seq[p] += 1;
-            let assembled = EPOCH_MS - span + (k as i64) * (span / n_releases.max(1) as i64);
-            scratch.clear();
-            render_release(
-                &mut scratch,
-                &ReleaseSpec {
-                    space: sid,
-                    id: &rid,
-                    project_id: pid,
-                    channel_id: &cid,
-                    version: &ver,
-                    assembled_ms: assembled,
-                },
-            );
-            releases.push(
-                sid,
-                Row::new(
-                    rid.as_str(),
-                    arena.store(&scratch),
-                    release_attrs(pid, &cid, &ver),
-                ),
-            );
-            release_info.push((rid, p, cid));
-        }
+        plans.push(SpacePlan {
+            id: sid,
+            project_ids,
+            environments: env_ids,
+            releases: releases_in(n, s),
+            deployments: deployments_in(n, s),
+            release_base: next.release,
+            deployment_base: next.deployment,
+        });
+        next.release += releases_in(n, s) as u64;
+        next.deployment += deployments_in(n, s) as u64;
+    }
+    next.task = next.deployment;
 
-        let n_deploys = deployments_in(n, s);
-        for j in 0..n_deploys {
-            next.deployment += 1;
-            next.task += 1;
-            let did = format!("Deployments-{}", next.deployment);
-            let tid = format!("ServerTasks-{}", 10_000 + next.task);
-            let (rid, p, cid) = &release_info[j * n_releases / n_deploys.max(1)];
-            let (eid, ename) = &env_ids[j % env_ids.len()];
-            let mut rng = Rng::new(seed, "octopus.deployment", next.deployment);
-            let created = EPOCH_MS - span + (j as i64) * (span / n_deploys.max(1) as i64) + 60_000;
+    // Releases and deployments, kept or rendered when served.
+    let generator = Arc::new(OctopusGen {
+        spaces: plans,
+        seed,
+    });
+    let lazy_releases: Arc<dyn Render> = Arc::new(LazyReleases(generator.clone()));
+    let lazy_deployments: Arc<dyn Render> = Arc::new(LazyDeployments(generator.clone()));
+    for (s, plan) in generator.spaces.iter().enumerate() {
+        for k in 0..plan.releases {
             scratch.clear();
-            render_deployment(
-                &mut scratch,
-                &DeploymentSpec {
-                    space: sid,
-                    id: &did,
-                    release_id: rid,
-                    project_id: &project_ids[*p],
-                    channel_id: cid,
-                    environment_id: eid,
-                    environment_name: ename,
-                    task_id: &tid,
-                    created_ms: created,
-                    failed: rng.chance(0.08),
-                    deployed_by: if rng.chance(0.7) {
-                        "System"
-                    } else {
-                        "deploy-bot"
-                    },
-                },
-            );
-            deployments.push(
-                sid,
-                Row::new(
-                    did.as_str(),
-                    arena.store(&scratch),
-                    deployment_attrs(&project_ids[*p], rid, eid, cid, &tid),
-                ),
-            );
+            let g = generator.release(s, k, &mut scratch);
+            let row = if lazy {
+                Row::lazy(g.id, lazy_releases.clone(), g.attrs)
+            } else {
+                Row::new(g.id, arena.store(&scratch), g.attrs)
+            };
+            releases.push(plan.id, row);
+        }
+        for j in 0..plan.deployments {
+            scratch.clear();
+            let g = generator.deployment(s, j, &mut scratch);
+            let row = if lazy {
+                Row::lazy(g.id, lazy_deployments.clone(), g.attrs)
+            } else {
+                Row::new(g.id, arena.store(&scratch), g.attrs)
+            };
+            deployments.push(plan.id, row);
         }
     }
     next.project = (SPACES.len() * per_space) as u64;
+    next.environment = (SPACES.len() * ENVIRONMENTS.len()) as u64;
+    next.machine = next_machine - 1;
 
     OctopusData {
         base: base.to_owned(),
@@ -749,8 +724,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lazy_rendering_serves_the_same_bytes() {
+        for n in [3, 200, 1001] {
+            let eager = generate(5, n, "http://x/octopus", false);
+            let lazy = generate(5, n, "http://x/octopus", true);
+            for (e, l) in [
+                (&eager.releases, &lazy.releases),
+                (&eager.deployments, &lazy.deployments),
+            ] {
+                let (e, l) = (e.all(), l.all());
+                assert_eq!(e.len(), l.len());
+                for (a, b) in e.iter().zip(&l) {
+                    assert_eq!((&a.id, &a.attrs), (&b.id, &b.attrs));
+                    assert_eq!(a.json(), b.json(), "{}", a.id);
+                }
+            }
+            assert_eq!(eager.next.deployment, lazy.next.deployment);
+            assert_eq!(eager.next.task, eager.next.deployment);
+        }
+    }
+
+    #[test]
     fn sizes_follow_the_formulas() {
-        let d = generate(42, 200, "http://x/octopus");
+        let d = generate(42, 200, "http://x/octopus", false);
         assert_eq!(d.spaces.len(), 2);
         assert_eq!(d.environments.len(), 6);
         assert_eq!(d.machines.len(), 12);
@@ -761,7 +757,7 @@ mod tests {
         let newest = d.deployments.page("Spaces-1", 0, 1)[0];
         assert_eq!(newest.id.as_ref(), "Deployments-100");
         for row in d.deployments.all() {
-            let v: serde_json::Value = serde_json::from_slice(&row.json).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&row.json()).unwrap();
             let space = v["SpaceId"].as_str().unwrap();
             let rel = d.releases.get(v["ReleaseId"].as_str().unwrap()).unwrap();
             assert_eq!(d.releases.group_of(&rel.id), Some(space));
@@ -771,7 +767,7 @@ mod tests {
     #[test]
     fn tiny_datasets_still_have_releases_for_deployments() {
         for n in 0..6 {
-            let d = generate(1, n, "http://x/octopus");
+            let d = generate(1, n, "http://x/octopus", false);
             assert_eq!(d.deployments.len(), n);
         }
     }

@@ -5,15 +5,18 @@ use serde_json::{Value, json};
 use super::{Mutation, MutationError, not_found, parse, render};
 use crate::data::jira::{self, IssueSpec, JiraData};
 use crate::events::{self, JiraEvent};
-use crate::store::Row;
+use crate::store::{Attrs, Row};
 use crate::time;
 
 type JiraApplied = Option<(String, Option<String>, Vec<JiraEvent>)>;
 
-/// Applies a Jira mutation; `None` when `m` is not a Jira mutation.
-pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, MutationError> {
+/// Applies a Jira mutation at `now` (epoch ms); `None` when `m` is not a Jira mutation.
+pub(super) fn apply(
+    j: &mut JiraData,
+    m: &Mutation,
+    now: i64,
+) -> Result<JiraApplied, MutationError> {
     let actor = events::actor(j);
-    let now = time::now_ms();
     Ok(Some(match m {
         Mutation::JiraIssueCreate { project, summary } => {
             let key = j
@@ -56,10 +59,7 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                 Row::new(
                     id_arc.clone(),
                     json,
-                    vec![
-                        ("project", key.as_str().into()),
-                        ("key", issue_key.as_str().into()),
-                    ],
+                    jira::issue_attrs(&key, &issue_key, now, now),
                 ),
             );
             j.issues.add_alias(&issue_key, &id_arc);
@@ -164,8 +164,7 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                     type_name = "issue_assigned";
                 }
             }
-            f["updated"] = json!(time::jira(now));
-            j.issues.replace(&id, render(&v), None);
+            save_issue(j, &id, &mut v, now);
             let changelog = json!({"id": j.take_changelog_id().to_string(), "items": items});
             let ev = JiraEvent::issue(
                 "jira:issue_updated",
@@ -183,7 +182,7 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                 .issues
                 .remove(issue)
                 .ok_or_else(|| not_found("issue", issue))?;
-            j.worklogs.remove_group(&row.id);
+            drop_worklogs(j, &row.id, now);
             let v = parse(&row);
             let key = v["key"].as_str().map(str::to_owned);
             let project = row.attr("project").unwrap_or_default().to_owned();
@@ -286,7 +285,7 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                 .issues
                 .remove_where(|_, r| r.attr("project") == Some(&key))
             {
-                j.worklogs.remove_group(&issue.id);
+                drop_worklogs(j, &issue.id, now);
             }
             j.versions.remove_group(&row.id);
             j.components.remove_group(&row.id);
@@ -413,35 +412,65 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                 vec![JiraEvent::entity("user_updated", "user", v, Vec::new())],
             )
         }
-        Mutation::JiraWorklogUpdate {
+        Mutation::JiraWorklogCreate {
             issue,
-            id,
             time_spent_seconds,
         } => {
             let issue_id = j
                 .issues
                 .resolve(issue)
                 .ok_or_else(|| not_found("issue", issue))?;
-            if j.worklogs.group_of(id) != Some(&*issue_id) {
-                return Err(not_found("worklog", id));
-            }
+            let secs = (*time_spent_seconds).max(60);
+            let wid = j.next_worklog_id;
+            j.next_worklog_id += 1;
+            let issue_num: u64 = issue_id.parse().unwrap_or_default();
+            let mut json = Vec::with_capacity(2048);
+            jira::render_worklog(
+                &mut json,
+                &j.base,
+                j.seed,
+                wid,
+                issue_num,
+                &j.people[0],
+                now - secs as i64 * 1000,
+                secs,
+            );
+            let v: Value = serde_json::from_slice(&json).expect("rendered worklogs are JSON");
+            j.worklogs.push(
+                &issue_id,
+                Row::new(wid.to_string(), json, jira::worklog_attrs(now)),
+            );
+            j.worklog_feed.updated(wid, None, now);
+            embed_worklog(j, &issue_id, &wid.to_string(), Some(&v), now);
+            (
+                wid.to_string(),
+                None,
+                vec![JiraEvent::entity(
+                    "worklog_created",
+                    "worklog",
+                    v,
+                    Vec::new(),
+                )],
+            )
+        }
+        Mutation::JiraWorklogUpdate {
+            issue,
+            id,
+            time_spent_seconds,
+        } => {
+            let issue_id = owning_issue(j, issue, id)?;
             let row = j.worklogs.get(id).ok_or_else(|| not_found("worklog", id))?;
+            let old = row.attr("updated").and_then(|t| t.parse().ok());
             let mut v = parse(row);
             let secs = *time_spent_seconds;
             v["timeSpentSeconds"] = json!(secs);
             v["timeSpent"] = json!(format!("{}h {}m", secs / 3600, (secs % 3600) / 60));
             v["updated"] = json!(time::jira(now));
-            j.worklogs.replace(id, render(&v), None);
-            // Keep the copy embedded in the issue's fields in step.
-            if let Some(issue_row) = j.issues.get(&issue_id) {
-                let mut iv = parse(issue_row);
-                if let Some(list) = iv["fields"]["worklog"].as_array_mut() {
-                    for w in list.iter_mut().filter(|w| w["id"] == json!(id)) {
-                        *w = v.clone();
-                    }
-                }
-                j.issues.replace(&issue_id, render(&iv), None);
-            }
+            j.worklogs
+                .replace(id, render(&v), Some(jira::worklog_attrs(now)));
+            j.worklog_feed
+                .updated(id.parse().unwrap_or_default(), old, now);
+            embed_worklog(j, &issue_id, id, Some(&v), now);
             (
                 id.clone(),
                 None,
@@ -453,8 +482,89 @@ pub(super) fn apply(j: &mut JiraData, m: &Mutation) -> Result<JiraApplied, Mutat
                 )],
             )
         }
+        Mutation::JiraWorklogDelete { issue, id } => {
+            let issue_id = owning_issue(j, issue, id)?;
+            let row = j
+                .worklogs
+                .remove(id)
+                .ok_or_else(|| not_found("worklog", id))?;
+            let last = row.attr("updated").and_then(|t| t.parse().ok());
+            j.worklog_feed
+                .deleted(id.parse().unwrap_or_default(), last, now);
+            embed_worklog(j, &issue_id, id, None, now);
+            (
+                id.clone(),
+                None,
+                vec![JiraEvent::entity(
+                    "worklog_deleted",
+                    "worklog",
+                    parse(&row),
+                    Vec::new(),
+                )],
+            )
+        }
         _ => return Ok(None),
     }))
+}
+
+/// The issue that owns worklog `id`, checking that it is `issue` (an id or key).
+fn owning_issue(j: &JiraData, issue: &str, id: &str) -> Result<std::sync::Arc<str>, MutationError> {
+    let issue_id = j
+        .issues
+        .resolve(issue)
+        .ok_or_else(|| not_found("issue", issue))?;
+    if j.worklogs.group_of(id) != Some(&*issue_id) {
+        return Err(not_found("worklog", id));
+    }
+    Ok(issue_id)
+}
+
+/// `attrs` with `name` set to `value`.
+pub(super) fn with_attr(attrs: &Attrs, name: &'static str, value: String) -> Attrs {
+    let mut out: Attrs = attrs.iter().filter(|(k, _)| *k != name).cloned().collect();
+    out.push((name, value.into()));
+    out
+}
+
+/// Stores an issue's new JSON with `fields.updated` set to `now`, keeping its attributes in
+/// step (search filters and sorts on them).
+pub(super) fn save_issue(j: &mut JiraData, id: &str, v: &mut Value, now: i64) {
+    v["fields"]["updated"] = json!(time::jira(now));
+    let attrs = j
+        .issues
+        .get(id)
+        .map(|r| with_attr(&r.attrs, "updated", now.to_string()));
+    j.issues.replace(id, render(v), attrs);
+}
+
+/// Puts worklog `id` (or removes it, when `worklog` is `None`) in the copy embedded in its
+/// issue's `fields.worklog`, and marks the issue updated, as logging work does in Jira.
+fn embed_worklog(j: &mut JiraData, issue_id: &str, id: &str, worklog: Option<&Value>, now: i64) {
+    let Some(row) = j.issues.get(issue_id) else {
+        return;
+    };
+    let mut iv = parse(row);
+    if let Some(list) = iv["fields"]["worklog"].as_array_mut() {
+        let at = list.iter().position(|w| w["id"] == json!(id));
+        match (at, worklog) {
+            (Some(i), Some(w)) => list[i] = w.clone(),
+            (None, Some(w)) => list.push(w.clone()),
+            (Some(i), None) => {
+                list.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+    save_issue(j, issue_id, &mut iv, now);
+}
+
+/// Removes every worklog of an issue being deleted, recording them in the deleted feed.
+fn drop_worklogs(j: &mut JiraData, issue_id: &str, now: i64) {
+    for w in j.worklogs.remove_group(issue_id) {
+        let last = w.attr("updated").and_then(|t| t.parse().ok());
+        j.worklog_feed
+            .deleted(w.id.parse().unwrap_or_default(), last, now);
+    }
 }
 
 fn change(field: &str, from: Value, from_string: Value, to: Value, to_string: Value) -> Value {

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod bulk;
 mod jira;
 mod octopus;
 
@@ -28,6 +29,12 @@ use crate::webhooks::{Delivery, Outgoing, Registry};
 /// ```
 ///
 /// Identifiers accept what the API accepts: issues by id or key, projects by id or key.
+///
+/// Every change is stamped with the simulator's clock (the wall clock, strictly increasing
+/// across changes): Jira issues get `fields.updated`, worklogs `updated` (and their place in
+/// `GET /rest/api/3/worklog/updated`), deleted worklogs their deletion time in
+/// `/worklog/deleted`; Octopus documents get `LastModifiedOn`. Deleted items disappear from
+/// every list and lookup at once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -56,10 +63,20 @@ pub enum Mutation {
         #[serde(default)]
         assignee: Option<String>,
     },
-    /// Deletes an issue and its worklogs → `jira:issue_deleted`.
+    /// Deletes an issue and its worklogs (which join the `worklog/deleted` feed) →
+    /// `jira:issue_deleted`.
     JiraIssueDelete {
         /// Issue id or key.
         issue: String,
+    },
+    /// Edits `percent`% of all issues (rounded, at least one when `percent > 0`), spread evenly
+    /// over the served order and shifted on every call so repeated calls touch other issues:
+    /// each gets a new summary suffix (`… [edit N]`) and `fields.updated` → one
+    /// `jira:issue_updated` per issue. For incremental-sync benchmarks (100k issues, 1%).
+    /// The outcome's `ids` lists the edited issue ids.
+    JiraIssueBulkUpdate {
+        /// Share of the issues to edit, `0..=100`.
+        percent: f64,
     },
     /// Creates a project (with no issues) → `project_created`.
     JiraProjectCreate {
@@ -126,6 +143,22 @@ pub enum Mutation {
         #[serde(default)]
         active: Option<bool>,
     },
+    /// Logs work on an issue as the demo user, started `time_spent_seconds` ago →
+    /// `worklog_created`. The issue's `updated` moves too.
+    JiraWorklogCreate {
+        /// Issue id or key.
+        issue: String,
+        /// Time spent, in seconds (at least 60).
+        time_spent_seconds: u64,
+    },
+    /// Deletes a worklog → `worklog_deleted`; it joins `GET /rest/api/3/worklog/deleted`.
+    JiraWorklogDelete {
+        /// Issue id or key that owns the worklog.
+        issue: String,
+        /// Worklog id.
+        #[serde(deserialize_with = "id_string")]
+        id: String,
+    },
     /// Changes a worklog's time spent → `worklog_updated`.
     JiraWorklogUpdate {
         /// Issue id or key that owns the worklog.
@@ -161,6 +194,87 @@ pub enum Mutation {
     /// Deletes an Octopus project with its releases and deployments → `Deleted`.
     OctopusProjectDelete {
         /// Project id.
+        id: String,
+    },
+    /// Changes a release → `Modified`.
+    OctopusReleaseUpdate {
+        /// Release id.
+        id: String,
+        /// New version.
+        #[serde(default)]
+        version: Option<String>,
+        /// New release notes.
+        #[serde(default)]
+        release_notes: Option<String>,
+    },
+    /// Deletes a release with its deployments → `Deleted`.
+    OctopusReleaseDelete {
+        /// Release id.
+        id: String,
+    },
+    /// Changes a deployment's comments (the field Octopus lets you edit after the fact) →
+    /// `Modified`.
+    OctopusDeploymentUpdate {
+        /// Deployment id.
+        id: String,
+        /// New comments.
+        comments: String,
+    },
+    /// Deletes a deployment → `Deleted`.
+    OctopusDeploymentDelete {
+        /// Deployment id.
+        id: String,
+    },
+    /// Creates an environment (last in sort order) → `Created`.
+    OctopusEnvironmentCreate {
+        /// Space id; `Spaces-1` when absent.
+        #[serde(default)]
+        space_id: Option<String>,
+        /// Environment name.
+        name: String,
+    },
+    /// Changes an environment → `Modified`.
+    OctopusEnvironmentUpdate {
+        /// Environment id.
+        id: String,
+        /// New name.
+        #[serde(default)]
+        name: Option<String>,
+        /// New description.
+        #[serde(default)]
+        description: Option<String>,
+    },
+    /// Deletes an environment and the machines in it → `Deleted` (one per entity).
+    /// Past deployments to it stay.
+    OctopusEnvironmentDelete {
+        /// Environment id.
+        id: String,
+    },
+    /// Creates a listening-tentacle machine → `Created`.
+    OctopusMachineCreate {
+        /// Space id; `Spaces-1` when absent.
+        #[serde(default)]
+        space_id: Option<String>,
+        /// Machine name.
+        name: String,
+        /// Environment id; the space's first environment when absent.
+        #[serde(default)]
+        environment_id: Option<String>,
+    },
+    /// Changes a machine → `Modified`.
+    OctopusMachineUpdate {
+        /// Machine id.
+        id: String,
+        /// New name.
+        #[serde(default)]
+        name: Option<String>,
+        /// New disabled flag.
+        #[serde(default)]
+        is_disabled: Option<bool>,
+    },
+    /// Deletes a machine → `Deleted`.
+    OctopusMachineDelete {
+        /// Machine id.
         id: String,
     },
     /// Creates a release of a project → `Created`.
@@ -206,6 +320,10 @@ pub struct MutationOutcome {
     pub key: Option<String>,
     /// The events raised, in order (`jira:issue_updated`, `DeploymentQueued`, ...).
     pub events: Vec<String>,
+    /// Every entity a bulk mutation changed ([`Mutation::JiraIssueBulkUpdate`]); empty for the
+    /// others (`id` is then the only one). For a bulk mutation `id` is the first of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
     /// One entry per webhook POST, in the order they were built.
     pub deliveries: Vec<Delivery>,
 }
@@ -244,7 +362,7 @@ pub(super) fn not_found(kind: &'static str, id: &str) -> MutationError {
 }
 
 pub(super) fn parse(row: &Row) -> Value {
-    serde_json::from_slice(&row.json).expect("stored items are valid JSON")
+    serde_json::from_slice(&row.json()).expect("stored items are valid JSON")
 }
 
 pub(super) fn render(v: &Value) -> Bytes {
@@ -261,9 +379,23 @@ pub(crate) fn apply(
         id: id.to_owned(),
         key: key.map(str::to_owned),
         events,
+        ids: Vec::new(),
         deliveries: Vec::new(),
     };
-    if let Some((id, key, events)) = jira::apply(&mut store.jira, m)? {
+    let now = store.tick();
+    store.version += 1;
+    if let Mutation::JiraIssueBulkUpdate { percent } = m {
+        let (ids, events) = bulk::edit_issues(&mut store.jira, *percent, now)?;
+        let names = events.iter().map(|e| e.name.clone()).collect();
+        let out = events
+            .iter()
+            .flat_map(|e| events::jira_outgoing(registry, &store.jira, e))
+            .collect();
+        let mut o = outcome(ids.first().map_or("", String::as_str), None, names);
+        o.ids = ids;
+        return Ok((o, out));
+    }
+    if let Some((id, key, events)) = jira::apply(&mut store.jira, m, now)? {
         let names = events.iter().map(|e| e.name.clone()).collect();
         let out = events
             .iter()
@@ -271,7 +403,7 @@ pub(crate) fn apply(
             .collect();
         return Ok((outcome(&id, key.as_deref(), names), out));
     }
-    let (id, events) = octopus::apply(&mut store.octopus, m)?;
+    let (id, events) = octopus::apply(&mut store.octopus, m, now)?;
     let names = events.iter().map(|e| e.category.clone()).collect();
     let out = events::octopus_outgoing(&mut store.octopus, &events);
     Ok((outcome(&id, None, names), out))

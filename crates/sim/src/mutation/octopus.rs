@@ -8,12 +8,50 @@ use crate::events::OctopusEvent;
 use crate::store::Row;
 use crate::time;
 
-/// Applies an Octopus mutation.
+/// Stamps an Octopus document as changed at `now` by the demo user.
+fn modified(v: &mut Value, now: i64) {
+    v["LastModifiedOn"] = json!(time::octopus(now));
+    v["LastModifiedBy"] = json!(crate::JIRA_EMAIL);
+}
+
+/// A resource event (`Created`, `Modified`, `Deleted`) about `id`, carrying its document.
+fn event(space: &str, category: &str, message: String, id: &str, doc: Value) -> OctopusEvent {
+    OctopusEvent {
+        space: space.to_owned(),
+        category: category.into(),
+        message,
+        related: vec![id.to_owned()],
+        document: Some(doc),
+    }
+}
+
+/// The space of a new resource: `space_id`, or the default space; it must exist.
+fn space_of(o: &OctopusData, space_id: Option<&str>) -> Result<String, MutationError> {
+    let space = space_id.unwrap_or(octopus::DEFAULT_SPACE);
+    if o.spaces.get(space).is_none() {
+        return Err(not_found("space", space));
+    }
+    Ok(space.to_owned())
+}
+
+/// `name`, the item's display name from its `Name` (or `Version`) field.
+fn display(v: &Value) -> String {
+    v["Name"]
+        .as_str()
+        .or(v["Version"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Applies an Octopus mutation at `now` (epoch ms).
 pub(super) fn apply(
     o: &mut OctopusData,
     m: &Mutation,
+    now: i64,
 ) -> Result<(String, Vec<OctopusEvent>), MutationError> {
-    let now = time::now_ms();
+    if let Some(done) = infrastructure(o, m, now)? {
+        return Ok(done);
+    }
     match m {
         Mutation::OctopusProjectCreate { space_id, name } => {
             let space = space_id.as_deref().unwrap_or(octopus::DEFAULT_SPACE);
@@ -58,6 +96,7 @@ pub(super) fn apply(
             if let Some(d) = is_disabled {
                 v["IsDisabled"] = json!(d);
             }
+            modified(&mut v, now);
             let display = v["Name"].as_str().unwrap_or_default().to_owned();
             o.projects.replace(
                 id,
@@ -257,8 +296,226 @@ pub(super) fn apply(
                 .collect();
             Ok((id, events))
         }
+        Mutation::OctopusReleaseUpdate {
+            id,
+            version,
+            release_notes,
+        } => {
+            let space = group(&o.releases, "release", id)?;
+            let row = o.releases.get(id).ok_or_else(|| not_found("release", id))?;
+            let mut attrs = row.attrs.clone();
+            let mut v = parse(row);
+            if let Some(version) = version {
+                v["Version"] = json!(version);
+                attrs.retain(|(k, _)| *k != "version");
+                attrs.push(("version", version.as_str().into()));
+            }
+            if let Some(notes) = release_notes {
+                v["ReleaseNotes"] = json!(notes);
+            }
+            modified(&mut v, now);
+            o.releases.replace(id, render(&v), Some(attrs));
+            let message = format!("Release {} was modified", display(&v));
+            Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
+        }
+        Mutation::OctopusReleaseDelete { id } => {
+            let space = group(&o.releases, "release", id)?;
+            let row = o
+                .releases
+                .remove(id)
+                .ok_or_else(|| not_found("release", id))?;
+            o.deployments
+                .remove_where(|_, r| r.attr("release") == Some(id));
+            let v = parse(&row);
+            let message = format!("Release {} was deleted", display(&v));
+            Ok((id.clone(), vec![event(&space, "Deleted", message, id, v)]))
+        }
+        Mutation::OctopusDeploymentUpdate { id, comments } => {
+            let space = group(&o.deployments, "deployment", id)?;
+            let mut v = parse(
+                o.deployments
+                    .get(id)
+                    .ok_or_else(|| not_found("deployment", id))?,
+            );
+            v["Comments"] = json!(comments);
+            modified(&mut v, now);
+            o.deployments.replace(id, render(&v), None);
+            let message = format!("Deployment {id} was modified");
+            Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
+        }
+        Mutation::OctopusDeploymentDelete { id } => {
+            let space = group(&o.deployments, "deployment", id)?;
+            let row = o
+                .deployments
+                .remove(id)
+                .ok_or_else(|| not_found("deployment", id))?;
+            let message = format!("Deployment {id} was deleted");
+            Ok((
+                id.clone(),
+                vec![event(&space, "Deleted", message, id, parse(&row))],
+            ))
+        }
         other => Err(MutationError::Invalid(format!(
             "unsupported mutation {other:?}"
         ))),
     }
+}
+
+/// The space (group) that holds `id` in `table`.
+fn group(
+    table: &crate::store::Table,
+    kind: &'static str,
+    id: &str,
+) -> Result<String, MutationError> {
+    table
+        .group_of(id)
+        .map(str::to_owned)
+        .ok_or_else(|| not_found(kind, id))
+}
+
+type Applied = Option<(String, Vec<OctopusEvent>)>;
+
+/// Environment and machine mutations; `None` for the others.
+fn infrastructure(o: &mut OctopusData, m: &Mutation, now: i64) -> Result<Applied, MutationError> {
+    Ok(Some(match m {
+        Mutation::OctopusEnvironmentCreate { space_id, name } => {
+            let space = space_of(o, space_id.as_deref())?;
+            o.next.environment += 1;
+            let id = format!("Environments-{}", o.next.environment);
+            let order = o.environments.group_len(&space);
+            let mut v: Value =
+                serde_json::from_slice(&octopus::render_environment(&space, &id, name, order))
+                    .expect("rendered environments are JSON");
+            modified(&mut v, now);
+            o.environments.push(
+                &space,
+                Row::new(
+                    id.as_str(),
+                    render(&v),
+                    vec![("name", name.as_str().into())],
+                ),
+            );
+            let message = format!("Environment {name} was created");
+            (id.clone(), vec![event(&space, "Created", message, &id, v)])
+        }
+        Mutation::OctopusEnvironmentUpdate {
+            id,
+            name,
+            description,
+        } => {
+            let space = group(&o.environments, "environment", id)?;
+            let mut v = parse(
+                o.environments
+                    .get(id)
+                    .ok_or_else(|| not_found("environment", id))?,
+            );
+            if let Some(n) = name {
+                v["Name"] = json!(n);
+            }
+            if let Some(d) = description {
+                v["Description"] = json!(d);
+            }
+            modified(&mut v, now);
+            let shown = display(&v);
+            o.environments
+                .replace(id, render(&v), Some(vec![("name", shown.as_str().into())]));
+            let message = format!("Environment {shown} was modified");
+            (id.clone(), vec![event(&space, "Modified", message, id, v)])
+        }
+        Mutation::OctopusEnvironmentDelete { id } => {
+            let space = group(&o.environments, "environment", id)?;
+            let row = o
+                .environments
+                .remove(id)
+                .ok_or_else(|| not_found("environment", id))?;
+            let v = parse(&row);
+            let mut events = vec![event(
+                &space,
+                "Deleted",
+                format!("Environment {} was deleted", display(&v)),
+                id,
+                v,
+            )];
+            for machine in o
+                .machines
+                .remove_where(|_, r| r.attr("environment") == Some(id))
+            {
+                let mv = parse(&machine);
+                let message = format!("Deployment target {} was deleted", display(&mv));
+                events.push(event(&space, "Deleted", message, &machine.id, mv));
+            }
+            (id.clone(), events)
+        }
+        Mutation::OctopusMachineCreate {
+            space_id,
+            name,
+            environment_id,
+        } => {
+            let space = space_of(o, space_id.as_deref())?;
+            let env = match environment_id {
+                Some(e) => e.clone(),
+                None => o
+                    .environments
+                    .served(&space)
+                    .first()
+                    .map(|r| r.id.to_string())
+                    .ok_or_else(|| not_found("environment", &space))?,
+            };
+            if o.environments.group_of(&env) != Some(space.as_str()) {
+                return Err(not_found("environment", &env));
+            }
+            o.next.machine += 1;
+            let number = o.next.machine;
+            let id = format!("Machines-{number}");
+            let json = octopus::render_machine(o.seed, &space, &id, number, name, &env, true);
+            let mut v: Value = serde_json::from_slice(&json).expect("rendered machines are JSON");
+            modified(&mut v, now);
+            o.machines.push(
+                &space,
+                Row::new(
+                    id.as_str(),
+                    render(&v),
+                    vec![
+                        ("name", name.as_str().into()),
+                        ("environment", env.as_str().into()),
+                    ],
+                ),
+            );
+            let message = format!("Deployment target {name} was created");
+            (id.clone(), vec![event(&space, "Created", message, &id, v)])
+        }
+        Mutation::OctopusMachineUpdate {
+            id,
+            name,
+            is_disabled,
+        } => {
+            let space = group(&o.machines, "machine", id)?;
+            let row = o.machines.get(id).ok_or_else(|| not_found("machine", id))?;
+            let mut attrs = row.attrs.clone();
+            let mut v = parse(row);
+            if let Some(n) = name {
+                v["Name"] = json!(n);
+                attrs.retain(|(k, _)| *k != "name");
+                attrs.push(("name", n.as_str().into()));
+            }
+            if let Some(d) = is_disabled {
+                v["IsDisabled"] = json!(d);
+            }
+            modified(&mut v, now);
+            o.machines.replace(id, render(&v), Some(attrs));
+            let message = format!("Deployment target {} was modified", display(&v));
+            (id.clone(), vec![event(&space, "Modified", message, id, v)])
+        }
+        Mutation::OctopusMachineDelete { id } => {
+            let space = group(&o.machines, "machine", id)?;
+            let row = o
+                .machines
+                .remove(id)
+                .ok_or_else(|| not_found("machine", id))?;
+            let v = parse(&row);
+            let message = format!("Deployment target {} was deleted", display(&v));
+            (id.clone(), vec![event(&space, "Deleted", message, id, v)])
+        }
+        _ => return Ok(None),
+    }))
 }

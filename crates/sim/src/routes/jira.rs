@@ -9,12 +9,12 @@ use bytes::Bytes;
 
 use super::paging::{Offset, page_url};
 use super::reply;
-use super::search;
+use super::{bulkfetch, search, worklog_feed};
 use crate::json::object;
 use crate::query::Params;
 use crate::render::{self, PageBean};
 use crate::state::AppState;
-use crate::store::Row;
+use crate::store::{Row, bodies, slices};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -35,6 +35,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/rest/api/3/search", get(legacy_search).post(legacy_search))
         .route("/rest/api/2/search", get(legacy_search).post(legacy_search))
+        .route("/rest/api/3/issue/bulkfetch", post(bulkfetch::post))
+        .route("/rest/api/3/worklog/updated", get(worklog_feed::updated))
+        .route("/rest/api/3/worklog/deleted", get(worklog_feed::deleted))
+        .route("/rest/api/3/worklog/list", post(worklog_feed::list))
         .route("/rest/api/3/issue/{key}", get(issue))
         .route("/rest/api/3/issue/{key}/worklog", get(worklogs))
         .route("/rest/api/3/issue/{key}/worklog/{id}", get(worklog))
@@ -52,10 +56,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/agile/1.0/board/{id}/project", get(board_projects))
         .route("/rest/agile/1.0/sprint/{id}", get(sprint))
         .route("/rest/agile/1.0/epic/{id}", get(epic))
-}
-
-fn bodies<'a>(rows: &[&'a Row]) -> Vec<&'a [u8]> {
-    rows.iter().map(|r| &r.json[..]).collect()
 }
 
 /// Renders the agile API's page of `items` (already filtered, in served order); `total`
@@ -90,7 +90,7 @@ fn page_bean(st: &AppState, path: &str, params: &Params, o: Offset, rows: &[&Row
         total,
         is_last,
     };
-    reply::list(render::page_bean(&bean, &bodies(page)))
+    reply::list(render::page_bean(&bean, &slices(&bodies(page))))
 }
 
 async fn project_search(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
@@ -127,7 +127,7 @@ async fn project_search(State(st): State<AppState>, RawQuery(q): RawQuery) -> Re
 async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.projects.get(&key) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => no_project(&key),
     }
 }
@@ -170,7 +170,7 @@ async fn project_children(st: AppState, key: String, q: Option<String>, what: &s
             .served(&pid)
             .into_iter()
             .filter(|r| {
-                serde_json::from_slice::<serde_json::Value>(&r.json)
+                serde_json::from_slice::<serde_json::Value>(&r.json())
                     .ok()
                     .and_then(|v| v["name"].as_str().map(|n| n.to_lowercase().contains(q)))
                     .unwrap_or(false)
@@ -196,7 +196,7 @@ async fn legacy_search() -> Response {
 async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.issues.get(&key) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found("Issue does not exist or you do not have permission to see it."),
     }
 }
@@ -217,7 +217,12 @@ async fn worklogs(
     };
     let total = store.jira.worklogs.group_len(&id);
     let page = store.jira.worklogs.page(&id, o.start, o.max);
-    reply::list(render::worklog_page(o.start, o.max, total, &bodies(&page)))
+    reply::list(render::worklog_page(
+        o.start,
+        o.max,
+        total,
+        &slices(&bodies(&page)),
+    ))
 }
 
 async fn worklog(State(st): State<AppState>, Path((key, id)): Path<(String, String)>) -> Response {
@@ -225,7 +230,7 @@ async fn worklog(State(st): State<AppState>, Path((key, id)): Path<(String, Stri
     let issue = store.jira.issues.resolve(&key);
     match (issue, store.jira.worklogs.get(&id)) {
         (Some(issue), Some(row)) if store.jira.worklogs.group_of(&id) == Some(&*issue) => {
-            reply::item(row.json.clone())
+            reply::item(row.json())
         }
         (None, _) => not_found("Issue does not exist or you do not have permission to see it."),
         _ => not_found(&format!("Cannot find worklog with id: {id}.")),
@@ -240,7 +245,7 @@ async fn users(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     };
     let store = st.dataset.read();
     let page = store.jira.users.page("", o.start, o.max);
-    reply::list(render::bare_array(&bodies(&page)))
+    reply::list(render::bare_array(&slices(&bodies(&page))))
 }
 
 async fn user(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
@@ -253,7 +258,7 @@ async fn user(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     };
     let store = st.dataset.read();
     match store.jira.users.get(account) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found(&format!(
             "Specified user does not exist or you do not have required permissions: {account}"
         )),
@@ -268,7 +273,7 @@ async fn myself(State(st): State<AppState>) -> Response {
 async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.versions.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found(&format!("Could not find version for id '{id}'")),
     }
 }
@@ -276,7 +281,7 @@ async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response
 async fn component(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.components.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found(&format!("The component with id {id} does not exist.")),
     }
 }
@@ -421,7 +426,7 @@ async fn boards(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
                 .is_none_or(|n| r.attr("name").is_some_and(|b| b.to_lowercase().contains(n)))
         })
         .collect();
-    agile_page(o, &bodies(&rows), Some(rows.len()))
+    agile_page(o, &slices(&bodies(&rows)), Some(rows.len()))
 }
 
 fn no_board(id: &str) -> Response {
@@ -433,7 +438,7 @@ fn no_board(id: &str) -> Response {
 async fn board(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.boards.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => no_board(&id),
     }
 }
@@ -478,7 +483,7 @@ async fn board_sprints(
         .into_iter()
         .filter(|r| states.is_empty() || states.iter().any(|s| r.attr("state") == Some(s)))
         .collect();
-    agile_page(o, &bodies(&rows), None)
+    agile_page(o, &slices(&bodies(&rows)), None)
 }
 
 async fn board_epics(
@@ -514,7 +519,7 @@ async fn board_epics(
         .into_iter()
         .filter(|r| done.is_none_or(|d| r.attr("done") == Some(d)))
         .collect();
-    agile_page(o, &bodies(&rows), None)
+    agile_page(o, &slices(&bodies(&rows)), None)
 }
 
 async fn board_projects(
@@ -542,7 +547,7 @@ async fn board_projects(
 async fn sprint(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.sprints.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found(&format!(
             "Sprint with id {id} does not exist or you do not have permission to see it."
         )),
@@ -552,7 +557,7 @@ async fn sprint(State(st): State<AppState>, Path(id): Path<String>) -> Response 
 async fn epic(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.epics.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => not_found(&format!(
             "Epic {id} does not exist or you do not have permission to see it."
         )),

@@ -4,6 +4,7 @@
 // would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod bulkfetch;
 mod guard;
 mod jira;
 mod jira_webhooks;
@@ -11,7 +12,11 @@ mod octopus;
 mod paging;
 mod reply;
 mod search;
+mod select;
 mod sim;
+mod worklog_feed;
+
+pub(crate) use select::SelectionCache;
 
 use axum::Router;
 use axum::http::StatusCode;

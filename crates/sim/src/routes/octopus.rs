@@ -17,7 +17,7 @@ use crate::json::object;
 use crate::query::{self, Params};
 use crate::render::{self, OctopusPaging};
 use crate::state::AppState;
-use crate::store::{Row, Table};
+use crate::store::{Row, Table, bodies, slices};
 
 const PLURALS: &[&str] = &[
     "projects",
@@ -98,15 +98,13 @@ async fn spaces(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
 async fn spaces_all(State(st): State<AppState>) -> Response {
     let store = st.dataset.read();
     let rows = store.octopus.spaces.served("");
-    reply::list(render::bare_array(
-        &rows.iter().map(|r| &r.json[..]).collect::<Vec<_>>(),
-    ))
+    reply::list(render::bare_array(&slices(&bodies(&rows))))
 }
 
 async fn space(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.octopus.spaces.get(&id) {
-        Some(row) => reply::item(row.json.clone()),
+        Some(row) => reply::item(row.json()),
         None => reply::octopus_not_found(),
     }
 }
@@ -174,7 +172,7 @@ fn item(st: &AppState, space: &str, plural: &str, id: &str) -> Response {
         return reply::octopus_not_found();
     };
     match table.get(id) {
-        Some(row) if table.group_of(id) == Some(space) => reply::item(row.json.clone()),
+        Some(row) if table.group_of(id) == Some(space) => reply::item(row.json()),
         _ => reply::octopus_not_found(),
     }
 }
@@ -188,9 +186,7 @@ fn all(st: &AppState, space: &str, plural: &str) -> Response {
         return reply::octopus_not_found();
     };
     let rows = table.served(space);
-    reply::list(render::bare_array(
-        &rows.iter().map(|r| &r.json[..]).collect::<Vec<_>>(),
-    ))
+    reply::list(render::bare_array(&slices(&bodies(&rows))))
 }
 
 fn bad(message: &str) -> Response {
@@ -271,7 +267,8 @@ fn collection(st: &AppState, target: &Target, q: Option<&str>) -> Response {
         }
     };
     let extra = query::join(&params.without(&["skip", "take", "apikey"]));
-    let items: Vec<&[u8]> = page.iter().map(|r| &r.json[..]).collect();
+    let items = bodies(&page);
+    let items = slices(&items);
     let paging = OctopusPaging { total, skip, take };
     reply::list(render::octopus_collection(
         item_type,

@@ -1,11 +1,11 @@
 //! `GET|POST /rest/api/3/search/jql`: cursor pagination with opaque `nextPageToken`s.
 //!
-//! A token is URL-safe base64 of `offset:fingerprint:sim`, where the fingerprint hashes the
-//! JQL; a token that does not decode, or that belongs to another query, answers 400. Pages hold
-//! at most 100 issues (`maxResults` defaults to 50; values below 1 mean 1). The response never
-//! carries `total`, and `nextPageToken` is omitted on the last page.
-
-use std::borrow::Cow;
+//! A token is URL-safe base64 of `offset:fingerprint:anchor:sim`, where the fingerprint hashes
+//! the JQL and the anchor is the instant relative dates were resolved at on the first page; a
+//! token that does not decode, or that belongs to another query, answers 400. Pages hold at
+//! most 100 issues, or 5000 when only `id`/`key` are requested (`maxResults` defaults to 50;
+//! values below 1 mean 1). The response never carries `total`, and `nextPageToken` is omitted
+//! on the last page. Pages are paced by [`Faults::issue_delay`](crate::Faults).
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -15,14 +15,18 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::reply;
-use crate::dataset::Store;
-use crate::jql::{self, IssueFacts, Jql};
+use super::select;
+use crate::jql;
 use crate::query::Params;
 use crate::render;
 use crate::state::AppState;
-use crate::store::Row;
+use crate::store::{Row, slices};
+use crate::time;
 
+/// The largest page of issues with fields.
 const MAX_PAGE: usize = 100;
+/// The largest page when only `id`/`key` are requested.
+const MAX_ID_PAGE: usize = 5000;
 const DEFAULT_PAGE: usize = 50;
 
 /// What a search asked for, from the query string or the JSON body.
@@ -36,7 +40,7 @@ struct SearchRequest {
 
 /// Which parts of each issue to return.
 #[derive(Debug, PartialEq)]
-enum Fields {
+pub(crate) enum Fields {
     /// No `fields` sent: Jira's default is the id only.
     IdOnly,
     /// Only `id`/`key` requested: the issue envelope with empty `fields`.
@@ -48,7 +52,7 @@ enum Fields {
 }
 
 impl Fields {
-    fn parse(list: &[String]) -> Self {
+    pub(crate) fn parse(list: &[String]) -> Self {
         if list.is_empty() {
             return Fields::IdOnly;
         }
@@ -73,13 +77,19 @@ impl Fields {
         }
     }
 
-    fn render<'a>(&self, row: &'a Row, base: &str) -> Cow<'a, [u8]> {
+    /// Whether only `id`/`key` are returned (the cheap, large-page request).
+    pub(crate) fn is_id_only(&self) -> bool {
+        matches!(self, Fields::IdOnly | Fields::Envelope)
+    }
+
+    /// The issue as this request shows it.
+    pub(crate) fn render(&self, row: &Row, base: &str) -> Bytes {
         match self {
-            Fields::All { exclude } if exclude.is_empty() => Cow::Borrowed(&row.json),
-            Fields::IdOnly => Cow::Owned(crate::json::object(32, |o| {
+            Fields::All { exclude } if exclude.is_empty() => row.json(),
+            Fields::IdOnly => Bytes::from(crate::json::object(32, |o| {
                 o.str("id", &row.id);
             })),
-            Fields::Envelope => Cow::Owned(crate::json::object(200, |o| {
+            Fields::Envelope => Bytes::from(crate::json::object(200, |o| {
                 o.str("expand", "")
                     .str("id", &row.id)
                     .str("self", &format!("{base}/rest/api/3/issue/{}", row.id))
@@ -87,29 +97,30 @@ impl Fields {
                     .empty_obj("fields");
             })),
             Fields::All { exclude } => {
-                let mut v: Value = serde_json::from_slice(&row.json).expect("issues are JSON");
+                let mut v: Value = serde_json::from_slice(&row.json()).expect("issues are JSON");
                 if let Some(f) = v["fields"].as_object_mut() {
                     f.retain(|k, _| !exclude.contains(k));
                 }
-                Cow::Owned(serde_json::to_vec(&v).expect("values serialize"))
+                Bytes::from(serde_json::to_vec(&v).expect("values serialize"))
             }
             Fields::Some(wanted) => {
-                let mut v: Value = serde_json::from_slice(&row.json).expect("issues are JSON");
+                let mut v: Value = serde_json::from_slice(&row.json()).expect("issues are JSON");
                 if let Some(f) = v["fields"].as_object_mut() {
                     f.retain(|k, _| wanted.contains(k));
                 }
-                Cow::Owned(serde_json::to_vec(&v).expect("values serialize"))
+                Bytes::from(serde_json::to_vec(&v).expect("values serialize"))
             }
         }
     }
 }
 
-fn encode_token(offset: usize, fingerprint: u64) -> String {
+fn encode_token(offset: usize, fingerprint: u64, anchor_ms: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{offset}:{fingerprint:016x}:sim"))
+        .encode(format!("{offset}:{fingerprint:016x}:{anchor_ms}:sim"))
 }
 
-fn decode_token(token: &str, fingerprint: u64) -> Option<usize> {
+/// `(offset, anchor)` of a token issued for the query with this fingerprint.
+fn decode_token(token: &str, fingerprint: u64) -> Option<(usize, i64)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim())
         .ok()?;
@@ -117,7 +128,9 @@ fn decode_token(token: &str, fingerprint: u64) -> Option<usize> {
     let mut parts = text.split(':');
     let offset = parts.next()?.parse().ok()?;
     let fp = u64::from_str_radix(parts.next()?, 16).ok()?;
-    (parts.next() == Some("sim") && parts.next().is_none() && fp == fingerprint).then_some(offset)
+    let anchor = parts.next()?.parse().ok()?;
+    (parts.next() == Some("sim") && parts.next().is_none() && fp == fingerprint)
+        .then_some((offset, anchor))
 }
 
 fn bad_request(message: &str) -> Response {
@@ -139,10 +152,10 @@ pub(crate) async fn get(State(st): State<AppState>, RawQuery(q): RawQuery) -> Re
         max_results,
         fields: params.list("fields"),
     };
-    search(&st, req)
+    respond(&st, req).await
 }
 
-fn string_list(v: &Value) -> Vec<String> {
+pub(crate) fn string_list(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => s
             .split(',')
@@ -186,74 +199,73 @@ pub(crate) async fn post(State(st): State<AppState>, body: Bytes) -> Response {
         max_results,
         fields: string_list(&v["fields"]),
     };
-    search(&st, req)
+    respond(&st, req).await
 }
 
-/// The issues a query selects, in served order.
-fn select<'a>(store: &'a Store, q: &Jql) -> Vec<&'a Row> {
-    let issues = &store.jira.issues;
-    let matches = |row: &Row| {
-        let facts = IssueFacts {
-            id: &row.id,
-            key: row.attr("key").unwrap_or_default(),
-            project_key: row.attr("project").unwrap_or_default(),
-        };
-        q.matches(&facts, &|v, k| store.jira.project_matches(v, k))
-    };
-    if let Some(keys) = q.key_candidates() {
-        let mut rows: Vec<&Row> = Vec::new();
-        for k in keys {
-            if let Some(row) = issues.get(&k) {
-                if !rows.iter().any(|r| r.id == row.id) && matches(row) {
-                    rows.push(row);
-                }
-            }
-        }
-        rows.sort_by_key(|r| r.id.parse::<u64>().unwrap_or(u64::MAX));
-        return rows;
+async fn respond(st: &AppState, req: SearchRequest) -> Response {
+    let (resp, delay) = search(st, req);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
-    issues
-        .served("")
-        .into_iter()
-        .filter(|r| matches(r))
-        .collect()
+    resp
 }
 
-fn search(st: &AppState, req: SearchRequest) -> Response {
+/// Answers a search, with how long to hold the answer back (outside the data lock).
+fn search(st: &AppState, req: SearchRequest) -> (Response, std::time::Duration) {
+    let no_delay = std::time::Duration::ZERO;
     let q = match jql::parse(req.jql.as_deref().unwrap_or("")) {
         Ok(q) => q,
-        Err(e) => return bad_request(&e.message()),
+        Err(e) => return (bad_request(&e.message()), no_delay),
     };
-    let offset = match &req.token {
-        None => 0,
+    let (offset, anchor) = match &req.token {
+        None => (0, time::now_ms()),
         Some(t) => match decode_token(t, q.fingerprint) {
             Some(o) => o,
-            None => return bad_request("The provided next page token is invalid or expired."),
+            None => {
+                return (
+                    bad_request("The provided next page token is invalid or expired."),
+                    no_delay,
+                );
+            }
         },
+    };
+    let fields = Fields::parse(&req.fields);
+    let cap = if fields.is_id_only() {
+        MAX_ID_PAGE
+    } else {
+        MAX_PAGE
     };
     let max = req
         .max_results
-        .map_or(DEFAULT_PAGE, |m| m.clamp(1, MAX_PAGE as i64) as usize);
-    let fields = Fields::parse(&req.fields);
+        .map_or(DEFAULT_PAGE, |m| m.clamp(1, cap as i64) as usize);
     let store = st.dataset.read();
-    let (page, total): (Vec<&Row>, usize) = if q.matches_all() {
-        let total = store.jira.issues.group_len("");
-        (store.jira.issues.page("", offset, max), total)
+    let issues = &store.jira.issues;
+    let selection;
+    let (page, total): (Vec<&Row>, usize) = if select::is_everything(&q) {
+        (issues.page("", offset, max), issues.group_len(""))
     } else {
-        let rows = select(&store, &q);
-        let end = offset.saturating_add(max).min(rows.len());
+        selection = st.selections.get(&store, &q, anchor);
+        let end = offset.saturating_add(max).min(selection.len());
         let start = offset.min(end);
-        (rows[start..end].to_vec(), rows.len())
+        let rows = selection[start..end]
+            .iter()
+            .filter_map(|id| issues.get(id))
+            .collect();
+        (rows, selection.len())
     };
     let next = offset + page.len();
     let is_last = next >= total;
-    let rendered: Vec<Cow<'_, [u8]>> = page
+    let rendered: Vec<Bytes> = page
         .iter()
         .map(|r| fields.render(r, &st.jira_base))
         .collect();
-    let items: Vec<&[u8]> = rendered.iter().map(|c| c.as_ref()).collect();
-    let token = (!is_last).then(|| encode_token(next, q.fingerprint));
-    reply::list(render::jql_page(&items, token.as_deref(), is_last))
+    let items = slices(&rendered);
+    let token = (!is_last).then(|| encode_token(next, q.fingerprint, anchor));
+    let delay = st.faults.issue_delay(page.len(), fields.is_id_only());
+    (
+        reply::list(render::jql_page(&items, token.as_deref(), is_last)),
+        delay,
+    )
 }
 
 /// `POST /rest/api/3/search/approximate-count`: `{"jql"}` → `{"count"}` (exact here).
@@ -264,10 +276,10 @@ pub(crate) async fn approximate_count(State(st): State<AppState>, body: Bytes) -
         Err(e) => return bad_request(&e.message()),
     };
     let store = st.dataset.read();
-    let count = if q.matches_all() {
+    let count = if select::is_everything(&q) {
         store.jira.issues.len()
     } else {
-        select(&store, &q).len()
+        st.selections.get(&store, &q, time::now_ms()).len()
     };
     reply::item(Bytes::from(format!("{{\"count\":{count}}}")))
 }
@@ -278,8 +290,8 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
-        let t = encode_token(150, 0xabc);
-        assert_eq!(decode_token(&t, 0xabc), Some(150));
+        let t = encode_token(150, 0xabc, 1_700_000_000_000);
+        assert_eq!(decode_token(&t, 0xabc), Some((150, 1_700_000_000_000)));
         assert_eq!(decode_token(&t, 0xabd), None);
         assert_eq!(decode_token("garbage!!", 0xabc), None);
         assert_eq!(decode_token("", 0xabc), None);

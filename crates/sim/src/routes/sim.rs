@@ -62,6 +62,9 @@ fn faults_json(st: &AppState) -> Response {
         "rate_limit": f.rate_limit(),
         "fail_rate": f.fail_rate(),
         "latency_ms": f.latency().as_secs_f64() * 1000.0,
+        "full_issue_latency_ms": f.full_issue_latency().as_secs_f64() * 1000.0,
+        "id_page_latency_ms": f.id_page_latency().as_secs_f64() * 1000.0,
+        "worklog_feed_delay_ms": f.worklog_feed_delay().as_secs_f64() * 1000.0,
         "malformed": f.malformed(),
         "jira_admin": f.jira_admin(),
         "fractional_retry_after": f.fractional_retry_after(),
@@ -92,8 +95,23 @@ async fn set_faults(State(st): State<AppState>, body: Bytes) -> Response {
     if let Some(r) = v.get("fail_rate").and_then(Value::as_f64) {
         f.set_fail_rate(r);
     }
-    if let Some(ms) = v.get("latency_ms").and_then(Value::as_f64) {
-        f.set_latency(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    let ms = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_f64)
+            .filter(|ms| ms.is_finite())
+            .map(|ms| std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e9) / 1000.0))
+    };
+    if let Some(d) = ms("latency_ms") {
+        f.set_latency(d);
+    }
+    if let Some(d) = ms("full_issue_latency_ms") {
+        f.set_full_issue_latency(d);
+    }
+    if let Some(d) = ms("id_page_latency_ms") {
+        f.set_id_page_latency(d);
+    }
+    if let Some(d) = ms("worklog_feed_delay_ms") {
+        f.set_worklog_feed_delay(d);
     }
     if let Some(b) = v.get("malformed").and_then(Value::as_bool) {
         f.set_malformed(b);

@@ -190,3 +190,40 @@ impl Env {
         out
     }
 }
+
+impl Env {
+    /// `POST /_sim/mutate` with a mutation's JSON; the outcome (or the error body).
+    pub async fn control_mutate(&self, mutation: Value) -> Resp {
+        let url = format!("{}/_sim/mutate", self.sim.url());
+        self.send(Method::POST, &url, &[], Some(mutation)).await
+    }
+
+    /// Walks `search/jql` (POST) to the end with `fields` and `maxResults`; every issue, in
+    /// order, and the number of pages.
+    pub async fn search_walk(&self, jql: &str, max: usize, fields: Value) -> (Vec<Value>, usize) {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for pages in 1..100_000 {
+            let mut body = serde_json::json!({"jql": jql, "maxResults": max, "fields": fields});
+            if let Some(t) = &token {
+                body["nextPageToken"] = t.clone().into();
+            }
+            let r = self
+                .jira(Method::POST, "/rest/api/3/search/jql", Some(body))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let page = r.json();
+            out.extend(page["issues"].as_array().unwrap().iter().cloned());
+            match page.get("nextPageToken") {
+                Some(t) => token = Some(t.as_str().unwrap().to_owned()),
+                None => return (out, pages),
+            }
+        }
+        panic!("too many pages");
+    }
+}

@@ -158,7 +158,7 @@ async fn latency_malformed_and_exempt_control_routes() {
         env.jira(
             Method::POST,
             "/rest/api/3/search/jql",
-            Some(json!({"jql": "updated >= -1w"})),
+            Some(json!({"jql": "updated >= 2020-01-01"})),
         )
         .await,
     ] {

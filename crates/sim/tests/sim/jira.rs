@@ -114,13 +114,19 @@ async fn search_all(env: &Env, jql: &str, max: u64, fields: Value) -> (Vec<Value
 #[tokio::test]
 async fn search_jql_tokens_walk_every_issue_exactly_once() {
     let env = start(250).await;
-    let default_jql = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)";
+    let default_jql = "(statusCategory != Done) OR (created >= -1w) OR (updated >= 2020-01-01)";
     let (issues, pages) = search_all(&env, default_jql, 7, json!(["*all"])).await;
     assert_eq!(pages, 250usize.div_ceil(7));
     assert_eq!(issues, env.sim.dataset().jira("issue"));
 
     // maxResults above the cap gives pages of 100.
-    let (_, pages) = search_all(&env, "updated >= -1w order by key", 500, json!("*all")).await;
+    let (_, pages) = search_all(
+        &env,
+        "updated >= 2020-01-01 order by key",
+        500,
+        json!("*all"),
+    )
+    .await;
     assert_eq!(pages, 3);
 
     // GET takes the same parameters in the query string.
@@ -158,27 +164,28 @@ async fn search_jql_fields_and_key_lookups() {
     let post = |body: Value| env.jira(Method::POST, "/rest/api/3/search/jql", Some(body));
 
     // Without fields, Jira returns ids only.
-    let r = post(json!({"jql": "updated >= -1w", "maxResults": 2}))
+    let r = post(json!({"jql": "updated >= 2020-01-01", "maxResults": 2}))
         .await
         .json();
     assert_eq!(r["issues"][0], json!({"id": "10000"}));
 
-    let r = post(json!({"jql": "updated >= -1w", "maxResults": 1, "fields": ["key"]}))
+    let r = post(json!({"jql": "updated >= 2020-01-01", "maxResults": 1, "fields": ["key"]}))
         .await
         .json();
     assert_eq!(r["issues"][0]["key"], "PROJ1-1");
     assert_eq!(r["issues"][0]["fields"], json!({}));
 
-    let r =
-        post(json!({"jql": "updated >= -1w", "maxResults": 1, "fields": ["summary", "status"]}))
-            .await
-            .json();
+    let r = post(
+        json!({"jql": "updated >= 2020-01-01", "maxResults": 1, "fields": ["summary", "status"]}),
+    )
+    .await
+    .json();
     let fields = r["issues"][0]["fields"].as_object().unwrap();
     assert_eq!(fields.keys().collect::<Vec<_>>(), ["status", "summary"]);
 
     // The webhook re-fetch shape: selector JQL AND key = K, with reconcileIssues.
     let r = post(json!({
-        "jql": "(updated >= -1w) AND key = PROJ2-3",
+        "jql": "(updated >= 2020-01-01) AND key = PROJ2-3",
         "maxResults": 1,
         "fields": ["*all"],
         "reconcileIssues": [10005],
@@ -235,11 +242,11 @@ async fn search_jql_rejects_bad_queries_and_tokens() {
             .contains("Unbounded")
     );
 
-    let r = post(json!({"jql": "updated >= -1w", "nextPageToken": "not-a-token"})).await;
+    let r = post(json!({"jql": "updated >= 2020-01-01", "nextPageToken": "not-a-token"})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
     // A token only works with the query that produced it.
-    let first = post(json!({"jql": "updated >= -1w", "maxResults": 5}))
+    let first = post(json!({"jql": "updated >= 2020-01-01", "maxResults": 5}))
         .await
         .json();
     let token = first["nextPageToken"].as_str().unwrap();

@@ -11,14 +11,14 @@ use tokio::sync::mpsc;
 
 use crate::common::start;
 
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     rx: mpsc::UnboundedReceiver<(HeaderMap, Bytes)>,
 }
 
 impl Receiver {
     /// Everything received so far (deliveries have completed when `mutate` returns).
-    fn drain(&mut self) -> Vec<(HeaderMap, Value)> {
+    pub(crate) fn drain(&mut self) -> Vec<(HeaderMap, Value)> {
         self.drain_raw()
             .into_iter()
             .map(|(h, _, v)| (h, v))
@@ -35,7 +35,7 @@ impl Receiver {
     }
 }
 
-async fn receiver() -> Receiver {
+pub(crate) async fn receiver() -> Receiver {
     let (tx, rx) = mpsc::unbounded_channel();
     let app = axum::Router::new().route(
         "/hook",
