@@ -170,6 +170,7 @@ pub async fn sim(args: SimArgs) -> Result<(), Failure> {
         latency: Duration::from_millis(args.latency_ms),
         malformed: args.malformed,
         port: args.port,
+        ..SimConfig::default()
     };
     let sim = Simulator::start(config).await?;
     let mut out = std::io::stdout().lock();
