@@ -161,12 +161,15 @@ pub struct JiraCredentials {
     /// Jira site URL, e.g. https://example.atlassian.net.
     #[arg(long, env = "JIRA_URL", value_name = "URL")]
     pub url: Option<String>,
-    /// Atlassian account e-mail.
+    /// Atlassian account e-mail (Cloud), or user name (Data Center Basic auth).
     #[arg(long, env = "JIRA_EMAIL", value_name = "EMAIL")]
     pub email: Option<String>,
-    /// Atlassian API token.
+    /// Atlassian API token (Cloud), or password (Data Center Basic auth).
     #[arg(long, env = "JIRA_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Data Center / Server personal access token, sent as Bearer (instead of --email/--token).
+    #[arg(long, env = "JIRA_PAT", value_name = "PAT", hide_env_values = true)]
+    pub pat: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -13,18 +13,56 @@ use crate::args::{Cli, JiraCredentials, OctopusCredentials, Tuning};
 /// The header Octopus subscriptions carry the shared secret in.
 pub const OCTOPUS_SECRET_HEADER: &str = "X-Ocean-Webhook-Secret";
 
-/// Exits with a usage error (status 2) naming what is missing.
-fn require(value: Option<String>, flag: &str, env: &str) -> String {
-    match value.filter(|v| !v.trim().is_empty()) {
-        Some(v) => v,
-        None => Cli::command()
-            .error(
-                ErrorKind::MissingRequiredArgument,
-                format!("missing {flag}: pass {flag} or set {env}"),
-            )
-            .exit(),
+/// A credential the user did not give: its flag and environment variable.
+struct Missing {
+    flag: &'static str,
+    env: &'static str,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (or {})", self.flag, self.env)
     }
 }
+
+/// The value when given and not blank; otherwise records it as missing.
+fn take(
+    value: Option<String>,
+    flag: &'static str,
+    env: &'static str,
+    missing: &mut Vec<Missing>,
+) -> String {
+    match value.filter(|v| !v.trim().is_empty()) {
+        Some(v) => v,
+        None => {
+            missing.push(Missing { flag, env });
+            String::new()
+        }
+    }
+}
+
+/// Exits with one usage error (status 2) naming every missing credential, so a new user
+/// fixes them all in one go instead of one per run.
+fn exit_if_missing(missing: &[Missing], alternatives: &str) {
+    if missing.is_empty() {
+        return;
+    }
+    let list = missing
+        .iter()
+        .map(Missing::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Cli::command()
+        .error(
+            ErrorKind::MissingRequiredArgument,
+            format!("missing credentials: {list}{alternatives}"),
+        )
+        .exit()
+}
+
+/// Said when the Jira user gave neither Basic credentials nor an alternative.
+const JIRA_ALTERNATIVES: &str = "\n  instead of --email and --token: --pat (or JIRA_PAT) for a Data Center \
+     personal access token";
 
 fn timeout(tuning: &Tuning, default: Duration) -> Option<Duration> {
     Some(
@@ -35,17 +73,39 @@ fn timeout(tuning: &Tuning, default: Duration) -> Option<Duration> {
     )
 }
 
-/// A Jira client: Basic auth with e-mail and API token.
+/// How a Jira client authenticates, from the credentials given.
+enum JiraAuth {
+    Basic { email: String, token: String },
+    Pat(String),
+}
+
+/// A Jira client: Basic auth (e-mail and API token, or user name and password) or a Data
+/// Center personal access token. Exits with a usage error naming every missing credential.
 pub fn jira(credentials: JiraCredentials, tuning: &Tuning) -> ocean_core::Result<JiraClient> {
-    let url = require(credentials.url, "--url", "JIRA_URL");
-    let email = require(credentials.email, "--email", "JIRA_EMAIL");
-    let token = require(credentials.token, "--token", "JIRA_TOKEN");
+    let mut missing = Vec::new();
+    let url = take(credentials.url, "--url", "JIRA_URL", &mut missing);
+    let auth = match credentials.pat.filter(|p| !p.trim().is_empty()) {
+        Some(pat) => JiraAuth::Pat(pat),
+        None => JiraAuth::Basic {
+            email: take(credentials.email, "--email", "JIRA_EMAIL", &mut missing),
+            token: take(credentials.token, "--token", "JIRA_TOKEN", &mut missing),
+        },
+    };
+    let alternatives = match auth {
+        JiraAuth::Basic { .. } if missing.len() > 1 => JIRA_ALTERNATIVES,
+        _ => "",
+    };
+    exit_if_missing(&missing, alternatives);
     let mut retry = RetryPolicy::jira();
     if let Some(n) = tuning.max_retries {
         retry = retry.max_retries(n);
     }
-    JiraClient::builder(&url)
-        .basic(&email, token)
+    let builder = JiraClient::builder(&url);
+    let builder = match auth {
+        JiraAuth::Basic { email, token } => builder.basic(&email, token),
+        JiraAuth::Pat(pat) => builder.bearer(pat),
+    };
+    builder
         .max_concurrency(tuning.max_concurrency)
         .rate_limit(tuning.rate_limit)
         .timeout(timeout(tuning, Duration::from_secs(30)))
@@ -59,8 +119,15 @@ pub fn octopus(
     tuning: &Tuning,
     max_items: Option<u64>,
 ) -> ocean_core::Result<OctopusClient> {
-    let url = require(credentials.url, "--url", "OCTOPUS_URL");
-    let key = require(credentials.api_key, "--api-key", "OCTOPUS_API_KEY");
+    let mut missing = Vec::new();
+    let url = take(credentials.url, "--url", "OCTOPUS_URL", &mut missing);
+    let key = take(
+        credentials.api_key,
+        "--api-key",
+        "OCTOPUS_API_KEY",
+        &mut missing,
+    );
+    exit_if_missing(&missing, "");
     let mut retry = RetryPolicy::default();
     if let Some(n) = tuning.max_retries {
         retry = retry.max_retries(n);

@@ -191,16 +191,34 @@ pub trait Store: Send + Sync {
 
     /// Marks live items of `kind` with these ids as seen in `run` (an id-only census),
     /// and returns the ids the store does not hold live (to fetch).
-    async fn touch(&self, scope: &Scope, run: RunId, kind: &str, ids: &[String]) -> Result<Vec<String>>;
+    async fn touch(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>>;
 
     /// Tombstones every live item of `kind` not seen in `run`, unless that is more than
     /// `max_fraction` of the kind's live items (then nothing changes).
-    async fn sweep(&self, scope: &Scope, run: RunId, kind: &str, max_fraction: f64) -> Result<Sweep>;
+    async fn sweep(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        max_fraction: f64,
+    ) -> Result<Sweep>;
 
     /// Records the kind's result in the run history; on success (`result.error` is
     /// `None`) keeps `result.bookmark` and marks the kind done in the run. Clears the
     /// kind's checkpoint either way.
-    async fn finish_kind(&self, scope: &Scope, run: RunId, kind: &str, result: &KindResult) -> Result<()>;
+    async fn finish_kind(
+        &self,
+        scope: &Scope,
+        run: RunId,
+        kind: &str,
+        result: &KindResult,
+    ) -> Result<()>;
 
     /// Ends the run; the next [`Store::begin_run`] begins a new one.
     async fn finish_run(&self, scope: &Scope, run: RunId) -> Result<()>;
