@@ -61,3 +61,152 @@ async fn a_personal_access_token_is_sent_as_bearer() {
         sim.dataset().jira_len("project")
     );
 }
+
+/// `ocean` with the simulator's OAuth app and a token file.
+fn oauth_env<'a>(
+    cmd: &'a mut std::process::Command,
+    sim: &ocean_sim::Simulator,
+    file: &std::path::Path,
+) -> &'a mut std::process::Command {
+    cmd.env("JIRA_OAUTH_CLIENT_ID", ocean_sim::OAUTH_CLIENT_ID)
+        .env("JIRA_OAUTH_CLIENT_SECRET", ocean_sim::OAUTH_CLIENT_SECRET)
+        .env("JIRA_OAUTH_TOKEN_FILE", file)
+        .env("JIRA_OAUTH_TOKEN_URL", sim.oauth_token_url())
+        .env("JIRA_OAUTH_API_URL", sim.oauth_api_url())
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ocean-auth-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn oauth_sync_seeds_the_token_file_keeps_it_rotated_and_prints_no_secret() {
+    let sim = sim(60).await;
+    let dir = temp_dir("seed");
+    let file = dir.join("jira.token");
+    let out = run(oauth_env(&mut ocean(), &sim, &file)
+        .args(["sync", "jira", "--kind", "project", "--kind", "issue"])
+        .env("JIRA_OAUTH_REFRESH_TOKEN", ocean_sim::OAUTH_REFRESH_TOKEN));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = ndjson(&out.stdout);
+    assert_eq!(
+        items_of(&lines, "issue").len(),
+        sim.dataset().jira_len("issue")
+    );
+    assert_eq!(read(&file), format!("{}\n", sim.oauth().refresh_token()));
+
+    // The next run needs only the file; the stale seed in the environment is ignored.
+    let again = run(oauth_env(&mut ocean(), &sim, &file)
+        .args(["sync", "jira", "--kind", "project"])
+        .env("JIRA_OAUTH_REFRESH_TOKEN", ocean_sim::OAUTH_REFRESH_TOKEN));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(sim.oauth().reused_refresh_tokens(), 0);
+    assert_eq!(sim.oauth().refreshes(), 2);
+
+    let all = format!(
+        "{}{}{}",
+        text(&out.stderr),
+        text(&again.stderr),
+        text(&again.stdout)
+    );
+    for secret in [
+        ocean_sim::OAUTH_CLIENT_SECRET,
+        ocean_sim::OAUTH_REFRESH_TOKEN,
+        "sim-refresh-",
+        "sim-access-",
+    ] {
+        assert!(!all.contains(secret), "`{secret}` printed");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_token_file_without_a_seed_is_an_error_naming_the_file() {
+    let sim = sim(10).await;
+    let dir = temp_dir("empty");
+    let file = dir.join("jira.token");
+    let out = run(oauth_env(&mut ocean(), &sim, &file).args(["sync", "jira"]));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("jira.token"), "{err}");
+    assert!(err.contains("--oauth-refresh-token"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn oauth_without_a_client_secret_names_what_is_missing() {
+    let out = run(ocean()
+        .args(["sync", "jira"])
+        .env("JIRA_OAUTH_CLIENT_ID", "app"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("JIRA_OAUTH_CLIENT_SECRET"), "{err}");
+    assert!(err.contains("JIRA_OAUTH_TOKEN_FILE"), "{err}");
+    assert!(!err.contains("JIRA_EMAIL"), "{err}");
+}
+
+#[tokio::test]
+async fn the_token_file_survives_a_sigkill_right_after_each_refresh() {
+    let sim = ocean_sim::Simulator::start(ocean_sim::SimConfig {
+        items: 300,
+        latency: std::time::Duration::from_millis(40),
+        ..ocean_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    sim.oauth()
+        .set_access_token_lifetime(std::time::Duration::from_secs(1));
+    let dir = temp_dir("sigkill");
+    let file = dir.join("jira.token");
+    std::fs::write(&file, format!("{}\n", ocean_sim::OAUTH_REFRESH_TOKEN)).unwrap();
+    for round in 0..3 {
+        let before = read(&file);
+        let mut child = oauth_env(&mut ocean(), &sim, &file)
+            .args(["sync", "jira", "--kind", "issue", "--kind", "worklog", "-o"])
+            .arg(dir.join("out.ndjson"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill the moment the file changes: the refresh has just been stored.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while read(&file) == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: no refresh"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let after = read(&file);
+        assert_eq!(
+            after,
+            format!("{}\n", sim.oauth().refresh_token()),
+            "round {round}: the file must hold the live refresh token, whole"
+        );
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("jira.token"))
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "jira.token" || n.ends_with(".tmp")),
+            "{names:?}"
+        );
+    }
+    // Not locked out: a full run from the file still works.
+    let out = run(oauth_env(&mut ocean(), &sim, &file).args(["sync", "jira", "--kind", "project"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(sim.oauth().reused_refresh_tokens(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

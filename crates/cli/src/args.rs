@@ -35,6 +35,8 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SyncTarget {
     /// Sync Jira Cloud.
@@ -69,6 +71,8 @@ pub enum SyncTarget {
     },
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum WebhookTarget {
     /// Register (or repair) the Jira webhook.
@@ -91,6 +95,8 @@ pub enum WebhookTarget {
     },
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ListenTarget {
     /// Receive Jira webhooks (register them with `ocean webhooks jira`).
@@ -170,6 +176,60 @@ pub struct JiraCredentials {
     /// Data Center / Server personal access token, sent as Bearer (instead of --email/--token).
     #[arg(long, env = "JIRA_PAT", value_name = "PAT", hide_env_values = true)]
     pub pat: Option<String>,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// OAuth 2.0 (3LO) with the refresh-token grant, instead of --email/--token.
+#[derive(Debug, Args)]
+pub struct OAuthArgs {
+    /// OAuth 2.0 app client id (from the Atlassian developer console).
+    #[arg(long, env = "JIRA_OAUTH_CLIENT_ID", value_name = "ID")]
+    pub oauth_client_id: Option<String>,
+    /// OAuth 2.0 app client secret.
+    #[arg(
+        long,
+        env = "JIRA_OAUTH_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub oauth_client_secret: Option<String>,
+    /// The refresh token to start from. Atlassian rotates it on every refresh, so keep it in
+    /// --oauth-token-file: this value only seeds the file when the file holds no token yet.
+    #[arg(
+        long,
+        env = "JIRA_OAUTH_REFRESH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub oauth_refresh_token: Option<String>,
+    /// File holding the refresh token; every rotated token replaces it atomically before use.
+    #[arg(long, env = "JIRA_OAUTH_TOKEN_FILE", value_name = "FILE")]
+    pub oauth_token_file: Option<PathBuf>,
+    /// The token endpoint (default https://auth.atlassian.com/oauth/token).
+    #[arg(long, env = "JIRA_OAUTH_TOKEN_URL", value_name = "URL")]
+    pub oauth_token_url: Option<String>,
+    /// The API gateway (default https://api.atlassian.com): sites are reached at
+    /// {URL}/ex/jira/{cloudId}.
+    #[arg(long, env = "JIRA_OAUTH_API_URL", value_name = "URL")]
+    pub oauth_api_url: Option<String>,
+    /// The site's cloud id (default: looked up in accessible-resources, by --url if several).
+    #[arg(long, env = "JIRA_CLOUD_ID", value_name = "ID")]
+    pub cloud_id: Option<String>,
+}
+
+impl OAuthArgs {
+    /// True when any credential of the OAuth grant was given: the user means OAuth.
+    pub fn any_credential(&self) -> bool {
+        [
+            &self.oauth_client_id,
+            &self.oauth_client_secret,
+            &self.oauth_refresh_token,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+            || self.oauth_token_file.is_some()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,9 @@ use ocean_core::RetryPolicy;
 use ocean_jira::JiraClient;
 use ocean_octopus::OctopusClient;
 
-use crate::args::{Cli, JiraCredentials, OctopusCredentials, Tuning};
+use crate::args::{Cli, JiraCredentials, OAuthArgs, OctopusCredentials, Tuning};
+use crate::commands::Failure;
+use crate::oauth;
 
 /// The header Octopus subscriptions carry the shared secret in.
 pub const OCTOPUS_SECRET_HEADER: &str = "X-Ocean-Webhook-Secret";
@@ -62,7 +64,9 @@ fn exit_if_missing(missing: &[Missing], alternatives: &str) {
 
 /// Said when the Jira user gave neither Basic credentials nor an alternative.
 const JIRA_ALTERNATIVES: &str = "\n  instead of --email and --token: --pat (or JIRA_PAT) for a Data Center \
-     personal access token";
+     personal access token, or OAuth 2.0 with --oauth-client-id (or JIRA_OAUTH_CLIENT_ID), \
+     --oauth-client-secret (or JIRA_OAUTH_CLIENT_SECRET) and --oauth-token-file (or \
+     JIRA_OAUTH_TOKEN_FILE) or --oauth-refresh-token (or JIRA_OAUTH_REFRESH_TOKEN)";
 
 fn timeout(tuning: &Tuning, default: Duration) -> Option<Duration> {
     Some(
@@ -77,19 +81,50 @@ fn timeout(tuning: &Tuning, default: Duration) -> Option<Duration> {
 enum JiraAuth {
     Basic { email: String, token: String },
     Pat(String),
+    OAuth(OAuthArgs),
 }
 
-/// A Jira client: Basic auth (e-mail and API token, or user name and password) or a Data
-/// Center personal access token. Exits with a usage error naming every missing credential.
-pub fn jira(credentials: JiraCredentials, tuning: &Tuning) -> ocean_core::Result<JiraClient> {
+/// A Jira client: Basic auth (e-mail and API token, or user name and password), a Data
+/// Center personal access token, or OAuth 2.0 with rotating refresh tokens. Exits with a
+/// usage error naming every missing credential.
+pub async fn jira(credentials: JiraCredentials, tuning: &Tuning) -> Result<JiraClient, Failure> {
     let mut missing = Vec::new();
-    let url = take(credentials.url, "--url", "JIRA_URL", &mut missing);
-    let auth = match credentials.pat.filter(|p| !p.trim().is_empty()) {
-        Some(pat) => JiraAuth::Pat(pat),
-        None => JiraAuth::Basic {
-            email: take(credentials.email, "--email", "JIRA_EMAIL", &mut missing),
-            token: take(credentials.token, "--token", "JIRA_TOKEN", &mut missing),
-        },
+    let oauth = credentials.oauth.any_credential();
+    let (url, auth) = if oauth {
+        // The site URL is optional: it only picks among the sites the token reaches.
+        let mut args = credentials.oauth;
+        args.oauth_client_id = Some(take(
+            args.oauth_client_id,
+            "--oauth-client-id",
+            "JIRA_OAUTH_CLIENT_ID",
+            &mut missing,
+        ));
+        args.oauth_client_secret = Some(take(
+            args.oauth_client_secret,
+            "--oauth-client-secret",
+            "JIRA_OAUTH_CLIENT_SECRET",
+            &mut missing,
+        ));
+        if args.oauth_token_file.is_none() && args.oauth_refresh_token.is_none() {
+            missing.push(Missing {
+                flag: "--oauth-token-file or --oauth-refresh-token",
+                env: "JIRA_OAUTH_TOKEN_FILE or JIRA_OAUTH_REFRESH_TOKEN",
+            });
+        }
+        (
+            credentials.url.filter(|u| !u.trim().is_empty()),
+            JiraAuth::OAuth(args),
+        )
+    } else {
+        let url = take(credentials.url, "--url", "JIRA_URL", &mut missing);
+        let auth = match credentials.pat.filter(|p| !p.trim().is_empty()) {
+            Some(pat) => JiraAuth::Pat(pat),
+            None => JiraAuth::Basic {
+                email: take(credentials.email, "--email", "JIRA_EMAIL", &mut missing),
+                token: take(credentials.token, "--token", "JIRA_TOKEN", &mut missing),
+            },
+        };
+        (Some(url), auth)
     };
     let alternatives = match auth {
         JiraAuth::Basic { .. } if missing.len() > 1 => JIRA_ALTERNATIVES,
@@ -100,17 +135,19 @@ pub fn jira(credentials: JiraCredentials, tuning: &Tuning) -> ocean_core::Result
     if let Some(n) = tuning.max_retries {
         retry = retry.max_retries(n);
     }
-    let builder = JiraClient::builder(&url);
     let builder = match auth {
-        JiraAuth::Basic { email, token } => builder.basic(&email, token),
-        JiraAuth::Pat(pat) => builder.bearer(pat),
+        JiraAuth::Basic { email, token } => {
+            JiraClient::builder(url.as_deref().unwrap_or_default()).basic(&email, token)
+        }
+        JiraAuth::Pat(pat) => JiraClient::builder(url.as_deref().unwrap_or_default()).bearer(pat),
+        JiraAuth::OAuth(args) => oauth::builder(args, url.as_deref()).await?,
     };
-    builder
+    Ok(builder
         .max_concurrency(tuning.max_concurrency)
         .rate_limit(tuning.rate_limit)
         .timeout(timeout(tuning, Duration::from_secs(30)))
         .retry(retry)
-        .build()
+        .build()?)
 }
 
 /// An Octopus client: API key header.

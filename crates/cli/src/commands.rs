@@ -61,7 +61,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             output,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = SyncOptions {
                 jql,
                 ..SyncOptions::default()
@@ -111,7 +111,7 @@ pub async fn webhooks(target: WebhookTarget) -> Result<(), Failure> {
             credentials,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = WebhookOptions {
                 secret: app.secret.map(Secret::new),
                 ..WebhookOptions::default()

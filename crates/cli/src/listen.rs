@@ -13,7 +13,7 @@ use crate::commands::Failure;
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the queued deliveries.
 pub async fn run(target: ListenTarget) -> Result<(), Failure> {
-    let (source, server) = source(target)?;
+    let (source, server) = source(target).await?;
     let options = ListenOptions::default()
         .queue_capacity(server.queue)
         .body_limit(server.max_body);
@@ -29,7 +29,7 @@ pub async fn run(target: ListenTarget) -> Result<(), Failure> {
 }
 
 /// The provider's webhook source, with the secret if one was given.
-fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), Failure> {
+async fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), Failure> {
     Ok(match target {
         ListenTarget::Jira {
             server,
@@ -37,7 +37,7 @@ fn source(target: ListenTarget) -> Result<(Arc<dyn WebhookSource>, ListenArgs), 
             jql,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = SyncOptions {
                 jql,
                 ..SyncOptions::default()

@@ -6,6 +6,7 @@ mod args;
 mod clients;
 mod commands;
 mod listen;
+mod oauth;
 mod report;
 mod sync;
 

@@ -6,7 +6,8 @@
 //! [`ocean_core::ListRequest`], every fan-out through [`ocean_core::FanOut`].
 //!
 //! * [`JiraClient`]: Basic (e-mail + API token), Data Center PAT (bearer) or OAuth 2.0
-//!   (refreshable tokens through `api.atlassian.com`).
+//!   (refreshable tokens through `api.atlassian.com`): [`atlassian_tokens`] refreshes them
+//!   with rotating refresh tokens, [`find_cloud_id`] finds the site's cloud id.
 //! * Typed lists and getters per kind ([`JiraClient::projects`], [`JiraClient::issues`],
 //!   [`JiraClient::sprints`] …) over the [`models`], which keep unknown fields.
 //! * [`JiraClient::sync`]: the lossless path, each item's bytes untouched in a
@@ -58,6 +59,7 @@ mod client;
 pub mod events;
 mod kinds;
 pub mod models;
+mod oauth;
 mod sync;
 mod webhook_source;
 mod webhooks;
@@ -66,6 +68,10 @@ pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
 pub use events::verify_signature;
 pub use kinds::{JiraKind, ParseKindError};
+pub use oauth::{
+    ACCESSIBLE_RESOURCES_PATH, ATLASSIAN_TOKEN_URL, AccessibleResource, atlassian_tokens,
+    find_cloud_id,
+};
 pub use sync::{DEFAULT_JQL, SyncOptions};
 pub use webhook_source::{JiraWebhooks, SIGNATURE_HEADER};
 pub use webhooks::{

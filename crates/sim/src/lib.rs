@@ -67,8 +67,12 @@
 //!
 //! # Routes
 //!
-//! Jira under `/jira` (auth: Basic `JIRA_EMAIL:JIRA_TOKEN` or `Bearer JIRA_TOKEN`, else 401
-//! with an ErrorCollection):
+//! Jira under `/jira`, and under `/ex/jira/{CLOUD_ID}` as through Atlassian's OAuth gateway
+//! (auth: Basic `JIRA_EMAIL:JIRA_TOKEN`, `Bearer JIRA_TOKEN`, or `Bearer` a live OAuth access
+//! token; else 401 with an ErrorCollection). OAuth 2.0: `POST /oauth/token` (refresh-token
+//! grant; every grant rotates the refresh token and a reused one gets `400 invalid_grant`;
+//! access tokens expire after [`OAuthServer::set_access_token_lifetime`]) and
+//! `GET /oauth/token/accessible-resources`.
 //!
 //! | Route | Paging |
 //! |---|---|
@@ -155,6 +159,7 @@ mod faults;
 mod jql;
 mod json;
 mod mutation;
+mod oauth;
 mod query;
 mod render;
 mod rng;
@@ -170,6 +175,7 @@ pub use config::SimConfig;
 pub use dataset::Dataset;
 pub use faults::Faults;
 pub use mutation::{Mutation, MutationError, MutationOutcome};
+pub use oauth::{CLOUD_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN, OAuthServer};
 pub use server::Simulator;
 pub use stats::Stats;
 pub use webhooks::Delivery;

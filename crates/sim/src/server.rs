@@ -13,6 +13,7 @@ use crate::config::SimConfig;
 use crate::dataset::Dataset;
 use crate::faults::Faults;
 use crate::mutation::{self, Mutation, MutationError, MutationOutcome};
+use crate::oauth::OAuthServer;
 use crate::state::Shared;
 use crate::stats::{Counters, Stats};
 use crate::webhooks::Registry;
@@ -120,6 +121,7 @@ impl Simulator {
         let shared = Arc::new(Shared {
             dataset: Dataset::new(store),
             faults,
+            oauth: OAuthServer::default(),
             counters: Arc::new(Counters::default()),
             webhooks: Mutex::new(Registry::new()),
             client,
@@ -178,6 +180,24 @@ impl Simulator {
     /// OCTOPUS_API_KEY`.
     pub fn octopus_url(&self) -> String {
         self.shared.octopus_base.clone()
+    }
+
+    /// The OAuth 2.0 token endpoint, `http://127.0.0.1:PORT/oauth/token` (refresh-token grant
+    /// with [`OAUTH_CLIENT_ID`](crate::OAUTH_CLIENT_ID), starting from
+    /// [`OAUTH_REFRESH_TOKEN`](crate::OAUTH_REFRESH_TOKEN)).
+    pub fn oauth_token_url(&self) -> String {
+        format!("{}/oauth/token", self.url())
+    }
+
+    /// The API gateway standing in for `https://api.atlassian.com`: `accessible-resources`
+    /// under `/oauth/token/accessible-resources`, the site under `/ex/jira/{CLOUD_ID}`.
+    pub fn oauth_api_url(&self) -> String {
+        self.url()
+    }
+
+    /// The OAuth server: token lifetime knob and refresh counters.
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.shared.oauth
     }
 
     /// The configuration the simulator was started with (the fault knobs may have moved since;

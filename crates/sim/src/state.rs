@@ -4,12 +4,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::dataset::Dataset;
 use crate::faults::Faults;
+use crate::oauth::OAuthServer;
 use crate::stats::Counters;
 use crate::webhooks::Registry;
 
 pub(crate) struct Shared {
     pub(crate) dataset: Dataset,
     pub(crate) faults: Faults,
+    pub(crate) oauth: OAuthServer,
     pub(crate) counters: Arc<Counters>,
     pub(crate) webhooks: Mutex<Registry>,
     /// Used for webhook deliveries, only from tasks on the simulator's runtime.

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/jira/...`, `/octopus/...` and `/_sim/...`.
+//! The HTTP surface: `/jira/...` (also under `/ex/jira/{cloudId}`), `/octopus/...`,
+//! `/oauth/token...` and `/_sim/...`.
 
 // Handlers return early with a ready `Response` as the error; it is a cold path and boxing it
 // would only add noise.
@@ -7,6 +8,7 @@
 mod guard;
 mod jira;
 mod jira_webhooks;
+mod oauth;
 mod octopus;
 mod paging;
 mod reply;
@@ -45,7 +47,13 @@ pub(crate) fn router(state: AppState) -> Router {
                 guard::octopus,
             ));
     Router::new()
+        // The OAuth gateway's route to the same site (`api.atlassian.com/ex/jira/{cloudId}`).
+        .nest(
+            &format!("/ex/jira/{}", crate::oauth::CLOUD_ID),
+            jira.clone(),
+        )
         .nest("/jira", jira)
+        .merge(oauth::routes())
         .nest("/octopus", octopus)
         .merge(sim::routes())
         .with_state(state)
