@@ -210,3 +210,116 @@ async fn the_token_file_survives_a_sigkill_right_after_each_refresh() {
     assert_eq!(sim.oauth().reused_refresh_tokens(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The deployment the `-v` log says was detected (the log may be coloured).
+fn detected(stderr: &[u8]) -> String {
+    let log = text(stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("detected the Jira deployment"))
+        .unwrap_or_else(|| panic!("no detection logged: {log}"));
+    let mut plain = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+        .rsplit('=')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// `(kind, id, parent)` of every line; users are identified by `accountId` on Cloud and by
+/// `key` on Data Center.
+fn identities(
+    lines: &[Line],
+    kind: &str,
+) -> std::collections::BTreeSet<(String, String, Option<String>)> {
+    lines
+        .iter()
+        .filter(|l| l.kind == kind)
+        .map(|l| {
+            let item: serde_json::Value = serde_json::from_str(&l.item).unwrap();
+            let id = ["id", "accountId", "key"]
+                .iter()
+                .find_map(|f| match &item[*f] {
+                    serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{} without an id: {}", l.kind, l.item));
+            (
+                l.kind.clone(),
+                id,
+                l.parent.as_ref().map(|(_, p)| p.clone()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_data_center_sync_of_every_kind_matches_the_cloud_sync_by_id() {
+    let sim = sim(80).await;
+    let cloud = run(jira_env(&mut ocean(), &sim).args(["sync", "jira", "-v"]));
+    assert!(cloud.status.success(), "{}", text(&cloud.stderr));
+    assert_eq!(detected(&cloud.stderr), "cloud");
+
+    let dc = run(ocean()
+        .args(["sync", "jira", "-v"])
+        .env("JIRA_URL", sim.jira_dc_url())
+        .env("JIRA_PAT", ocean_sim::JIRA_TOKEN));
+    assert!(dc.status.success(), "{}", text(&dc.stderr));
+    assert_eq!(detected(&dc.stderr), "dc");
+
+    let (cloud, dc) = (ndjson(&cloud.stdout), ndjson(&dc.stdout));
+    for kind in [
+        "project",
+        "issue",
+        "user",
+        "board",
+        "sprint",
+        "epic",
+        "release",
+        "component",
+        "worklog",
+    ] {
+        let (c, d) = (identities(&cloud, kind), identities(&dc, kind));
+        assert!(!c.is_empty(), "{kind}: nothing synced");
+        assert_eq!(c, d, "{kind}: Data Center differs from Cloud");
+    }
+    // Data Center users carry `key` and `name`, never an accountId.
+    assert!(
+        dc.iter()
+            .filter(|l| l.kind == "user")
+            .all(|l| l.item.contains("\"key\"") && !l.item.contains("accountId"))
+    );
+    assert_eq!(cloud.len(), dc.len());
+}
+
+#[tokio::test]
+async fn data_center_basic_auth_and_a_forced_deployment_work() {
+    let sim = sim(30).await;
+    let out = run(ocean()
+        .args(["sync", "jira", "--kind", "issue", "--deployment", "dc"])
+        .env("JIRA_URL", sim.jira_dc_url())
+        .env("JIRA_EMAIL", ocean_sim::JIRA_EMAIL)
+        .env("JIRA_TOKEN", ocean_sim::JIRA_TOKEN));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(items_of(&ndjson(&out.stdout), "issue").len(), 30);
+    // The v2 search was used; Cloud's v3 one was never asked.
+    let routes = sim.stats().per_route;
+    assert!(
+        routes.keys().any(|r| r.contains("/rest/api/2/search")),
+        "{routes:?}"
+    );
+    assert!(
+        !routes.keys().any(|r| r.contains("/search/jql")),
+        "{routes:?}"
+    );
+}

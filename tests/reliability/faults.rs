@@ -966,7 +966,8 @@ async fn a_retry_after_beyond_the_max_wait_fails_fast_with_the_wait() {
         cmd.env("JIRA_URL", &server.url)
             .env("JIRA_EMAIL", "me@example.com")
             .env("JIRA_TOKEN", "api-token")
-            .args(["sync", "jira", "--kind", "project"]);
+            // No serverInfo probe: the one request counted below is the sync's.
+            .args(["sync", "jira", "--kind", "project", "--deployment", "cloud"]);
         let started = Instant::now();
         let out = run_bounded(cmd, 10).await;
         let stderr = e2e::text(&out.stderr);

@@ -176,8 +176,29 @@ pub struct JiraCredentials {
     /// Data Center / Server personal access token, sent as Bearer (instead of --email/--token).
     #[arg(long, env = "JIRA_PAT", value_name = "PAT", hide_env_values = true)]
     pub pat: Option<String>,
+    /// Jira Cloud (/rest/api/3) or Data Center / Server (/rest/api/2); auto asks the site's
+    /// /rest/api/2/serverInfo. OAuth is always Cloud.
+    #[arg(
+        long,
+        env = "JIRA_DEPLOYMENT",
+        value_enum,
+        value_name = "KIND",
+        default_value = "auto"
+    )]
+    pub deployment: DeploymentArg,
     #[command(flatten)]
     pub oauth: OAuthArgs,
+}
+
+/// `--deployment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeploymentArg {
+    /// Ask the site (`deploymentType` of /rest/api/2/serverInfo).
+    Auto,
+    /// Jira Cloud.
+    Cloud,
+    /// Jira Data Center or Server.
+    Dc,
 }
 
 /// OAuth 2.0 (3LO) with the refresh-token grant, instead of --email/--token.

@@ -5,10 +5,10 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::ErrorKind;
 use ocean_core::RetryPolicy;
-use ocean_jira::JiraClient;
+use ocean_jira::{Deployment, JiraClient};
 use ocean_octopus::OctopusClient;
 
-use crate::args::{Cli, JiraCredentials, OAuthArgs, OctopusCredentials, Tuning};
+use crate::args::{Cli, DeploymentArg, JiraCredentials, OAuthArgs, OctopusCredentials, Tuning};
 use crate::commands::Failure;
 use crate::oauth;
 
@@ -142,12 +142,34 @@ pub async fn jira(credentials: JiraCredentials, tuning: &Tuning) -> Result<JiraC
         JiraAuth::Pat(pat) => JiraClient::builder(url.as_deref().unwrap_or_default()).bearer(pat),
         JiraAuth::OAuth(args) => oauth::builder(args, url.as_deref()).await?,
     };
-    Ok(builder
+    let client = builder
         .max_concurrency(tuning.max_concurrency)
         .rate_limit(tuning.rate_limit)
         .timeout(timeout(tuning, Duration::from_secs(30)))
         .retry(retry)
-        .build()?)
+        .build()?;
+    let deployment = match (credentials.deployment, oauth) {
+        // The OAuth gateway reaches Cloud sites only.
+        (_, true) | (DeploymentArg::Cloud, _) => Deployment::Cloud,
+        (DeploymentArg::Dc, false) => Deployment::DataCenter,
+        (DeploymentArg::Auto, false) => detect(&client).await,
+    };
+    Ok(client.with_deployment(deployment))
+}
+
+/// The site's deployment; Cloud when the probe fails, since the sync's own first request
+/// then reports the real problem (credentials, network) better than the probe could.
+async fn detect(client: &JiraClient) -> Deployment {
+    match client.detect_deployment().await {
+        Ok(deployment) => {
+            tracing::info!(%deployment, "detected the Jira deployment");
+            deployment
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not tell Jira Cloud from Data Center; assuming Cloud (pass --deployment dc or cloud)");
+            Deployment::Cloud
+        }
+    }
 }
 
 /// An Octopus client: API key header.

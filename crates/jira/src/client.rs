@@ -9,6 +9,7 @@ use ocean_core::{
 use serde::de::DeserializeOwned;
 
 use crate::classify::is_not_found;
+use crate::deployment::Deployment;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
 use crate::sync::SyncOptions;
 use crate::{JiraKind, classify};
@@ -43,9 +44,17 @@ pub struct JiraClientBuilder {
     core: ClientBuilder,
     page_size: u32,
     fan_out: usize,
+    deployment: Deployment,
 }
 
 impl JiraClientBuilder {
+    /// Cloud (the default) or Data Center / Server: which paths the lists use. Find out with
+    /// [`Deployment::detect`], or [`JiraClient::detect_deployment`].
+    pub fn deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = deployment;
+        self
+    }
+
     /// Basic authentication: an Atlassian account e-mail and API token (Cloud), or a
     /// user name and password (Data Center).
     pub fn basic(mut self, email: &str, token: impl Into<Secret>) -> Self {
@@ -119,6 +128,7 @@ impl JiraClientBuilder {
             site: self.site.trim_end_matches('/').to_owned(),
             page_size: self.page_size,
             fan_out: self.fan_out,
+            deployment: self.deployment,
         })
     }
 }
@@ -132,6 +142,7 @@ pub struct JiraClient {
     site: String,
     pub(crate) page_size: u32,
     pub(crate) fan_out: usize,
+    pub(crate) deployment: Deployment,
 }
 
 impl fmt::Debug for JiraClient {
@@ -140,6 +151,7 @@ impl fmt::Debug for JiraClient {
             .field("core", &self.core)
             .field("page_size", &self.page_size)
             .field("fan_out", &self.fan_out)
+            .field("deployment", &self.deployment)
             .finish()
     }
 }
@@ -165,6 +177,7 @@ impl JiraClient {
                 .timeout(Some(Duration::from_secs(30))),
             page_size: 50,
             fan_out: 5,
+            deployment: Deployment::Cloud,
         }
     }
 
@@ -178,6 +191,27 @@ impl JiraClient {
         &self.site
     }
 
+    /// Cloud or Data Center, as built.
+    pub fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    /// This client with `deployment` instead (same connection pool and pacing).
+    #[must_use]
+    pub fn with_deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = deployment;
+        self
+    }
+
+    /// Asks the site which deployment it is (`GET /rest/api/2/serverInfo`).
+    ///
+    /// # Errors
+    ///
+    /// The request failed, or the answer has no `deploymentType`.
+    pub async fn detect_deployment(&self) -> ocean_core::Result<Deployment> {
+        Deployment::detect(&self.core).await
+    }
+
     /// True when the client authenticates with OAuth 2.0 (a token provider).
     pub fn is_oauth(&self) -> bool {
         matches!(self.core.auth(), Auth::Provider(_))
@@ -187,11 +221,19 @@ impl JiraClient {
         request.page_size(self.page_size)
     }
 
+    /// `T`'s list on this client's deployment (Data Center paths differ from Cloud's).
+    fn deployed<T: ocean_core::Resource>(&self) -> ListRequest<T> {
+        self.list(ListRequest::new(
+            &self.core,
+            self.deployment.endpoint::<T>(),
+        ))
+    }
+
     /// Every project the credentials can browse, with `expand=insight`.
     ///
     /// For another `expand`, start from `Project::list(jira.core())`.
     pub fn projects(&self) -> ListRequest<Project> {
-        self.list(Project::list(&self.core))
+        self.deployed::<Project>()
             .query("expand", DEFAULT_PROJECT_EXPAND)
     }
 
@@ -200,12 +242,13 @@ impl JiraClient {
     /// Override the body with `.body("fields", […])` or `.body("expand", "changelog")`.
     /// The JQL must be bounded (Jira rejects e.g. a lone `order by`).
     pub fn issues(&self, jql: &str) -> ListRequest<Issue> {
-        self.list(Issue::list(&self.core))
+        self.deployed::<Issue>()
             .body("jql", jql)
             .body("fields", ["*all"])
     }
 
-    /// Every user, active or not (a bare array, paged until an empty page).
+    /// Every user, active or not (a bare array, paged until an empty page). Cloud only: Data
+    /// Center users have no `accountId`; sync them with [`JiraKind::User`] instead.
     pub fn users(&self) -> ListRequest<User> {
         self.list(User::list(&self.core))
     }
@@ -229,17 +272,20 @@ impl JiraClient {
 
     /// Every release (version) of a project.
     pub fn releases(&self, project_key: &str) -> ListRequest<Release> {
-        self.list(Release::list(&self.core, project_key))
+        self.deployed::<Release>()
+            .path_param("project_key", project_key)
     }
 
     /// Every component of a project.
     pub fn components(&self, project_key: &str) -> ListRequest<Component> {
-        self.list(Component::list(&self.core, project_key))
+        self.deployed::<Component>()
+            .path_param("project_key", project_key)
     }
 
     /// Every worklog of an issue; add `.query("startedAfter", epoch_ms)` to narrow.
     pub fn worklogs(&self, issue_key: &str) -> ListRequest<Worklog> {
-        self.list(Worklog::list(&self.core, issue_key))
+        self.deployed::<Worklog>()
+            .path_param("issue_key", issue_key)
     }
 
     async fn get_one<T: DeserializeOwned>(&self, path: String) -> ocean_core::Result<T> {

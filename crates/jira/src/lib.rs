@@ -47,15 +47,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Not covered
+//! ## Cloud and Data Center
 //!
-//! Data Center's own list endpoints (`/rest/api/2/search`, `/rest/api/2/project`) are not
-//! used: listing targets the Cloud v3 API, which recent Data Center versions do not serve.
-//! Data Center PATs work for webhooks and the agile API. Atlassian Teams are not synced.
+//! One client serves both: [`Deployment`] picks Cloud's `/rest/api/3` lists or Data Center's
+//! `/rest/api/2` ones (offset-paged `/rest/api/2/search`, bare-array projects and components,
+//! users by `username`), and [`JiraClient::detect_deployment`] asks the site's `serverInfo`.
+//! The synced records have the same shape; a Data Center user record identifies the user by
+//! `key` and `name` where a Cloud one has `accountId`. The typed [`JiraClient::users`] list
+//! and the single-item getters are Cloud only. Atlassian Teams are not synced.
 #![warn(missing_docs)]
 
 mod classify;
 mod client;
+mod deployment;
 pub mod events;
 mod kinds;
 pub mod models;
@@ -66,6 +70,7 @@ mod webhooks;
 
 pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
+pub use deployment::{Deployment, ParseDeploymentError, SERVER_INFO_PATH};
 pub use events::verify_signature;
 pub use kinds::{JiraKind, ParseKindError};
 pub use oauth::{

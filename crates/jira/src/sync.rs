@@ -184,7 +184,7 @@ impl JiraClient {
 
     /// A raw list of `T`'s endpoint with the client's page size.
     fn raw<T: Resource>(&self) -> ListRequest<RawItem> {
-        ListRequest::new(&self.core, T::endpoint()).page_size(self.page_size)
+        ListRequest::new(&self.core, self.deployment.endpoint::<T>()).page_size(self.page_size)
     }
 
     fn board_stream(&self, options: &SyncOptions) -> BoxStream<'static, Result<RawItem>> {
@@ -273,7 +273,7 @@ impl JiraClient {
     }
 
     fn endpoint_url<T: Resource>(&self) -> String {
-        let path = T::endpoint().path().to_owned();
+        let path = self.deployment.endpoint::<T>().path().to_owned();
         self.core.url(&path).map_or(path, |u| u.to_string())
     }
 }

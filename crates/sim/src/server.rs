@@ -174,6 +174,15 @@ impl Simulator {
         self.shared.jira_base.clone()
     }
 
+    /// The Jira Data Center site, `http://127.0.0.1:PORT/jira-dc`: the same data as
+    /// [`jira_url`](Self::jira_url) through Data Center's `/rest/api/2` paths and envelopes
+    /// (`serverInfo` says `deploymentType: "Server"`; users carry `key` and `name`, where the
+    /// `key` is the Cloud user's accountId). Auth: Basic `JIRA_EMAIL:JIRA_TOKEN` or `Bearer
+    /// JIRA_TOKEN` (a personal access token).
+    pub fn jira_dc_url(&self) -> String {
+        format!("{}/jira-dc", self.url())
+    }
+
     /// The Octopus server URL, `http://127.0.0.1:PORT/octopus`: the API is under `/api`.
     /// Links in responses are relative (`/api/Spaces-1/projects?skip=30&take=30`) and resolve
     /// against this URL, as with a server in a virtual directory. Auth: `X-Octopus-ApiKey:

@@ -45,6 +45,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/api/3/version/{id}", get(version))
         .route("/rest/api/3/component/{id}", get(component))
         .route("/rest/api/3/mypermissions", get(my_permissions))
+        .route("/rest/api/2/serverInfo", get(server_info_cloud))
+        .route("/rest/api/3/serverInfo", get(server_info_cloud))
+        .merge(agile_routes())
+}
+
+/// Jira Software's agile API: the same paths and shapes on Cloud and Data Center.
+pub(super) fn agile_routes() -> Router<AppState> {
+    Router::new()
         .route("/rest/agile/1.0/board", get(boards))
         .route("/rest/agile/1.0/board/{id}", get(board))
         .route("/rest/agile/1.0/board/{id}/sprint", get(board_sprints))
@@ -54,7 +62,25 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/agile/1.0/epic/{id}", get(epic))
 }
 
-fn bodies<'a>(rows: &[&'a Row]) -> Vec<&'a [u8]> {
+/// `GET /rest/api/{2,3}/serverInfo` of a Cloud site: what clients probe to tell Cloud from
+/// Data Center.
+async fn server_info_cloud(State(st): State<AppState>) -> Response {
+    server_info(&st.jira_base, "Cloud", "1001.0.0-SNAPSHOT")
+}
+
+/// A `serverInfo` body.
+pub(super) fn server_info(base: &str, deployment: &str, version: &str) -> Response {
+    let body = serde_json::json!({
+        "baseUrl": base,
+        "version": version,
+        "deploymentType": deployment,
+        "buildNumber": 100_000,
+        "serverTitle": "ocean-sim",
+    });
+    reply::item(body.to_string().into())
+}
+
+pub(super) fn bodies<'a>(rows: &[&'a Row]) -> Vec<&'a [u8]> {
     rows.iter().map(|r| &r.json[..]).collect()
 }
 
@@ -124,7 +150,7 @@ async fn project_search(State(st): State<AppState>, RawQuery(q): RawQuery) -> Re
     page_bean(&st, "/rest/api/3/project/search", &params, o, &rows)
 }
 
-async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Response {
+pub(super) async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.projects.get(&key) {
         Some(row) => reply::item(row.json.clone()),
@@ -132,7 +158,7 @@ async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Respons
     }
 }
 
-async fn project_versions(
+pub(super) async fn project_versions(
     State(st): State<AppState>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
@@ -193,7 +219,7 @@ async fn legacy_search() -> Response {
     )
 }
 
-async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response {
+pub(super) async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.issues.get(&key) {
         Some(row) => reply::item(row.json.clone()),
@@ -201,7 +227,7 @@ async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response 
     }
 }
 
-async fn worklogs(
+pub(super) async fn worklogs(
     State(st): State<AppState>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
@@ -220,7 +246,10 @@ async fn worklogs(
     reply::list(render::worklog_page(o.start, o.max, total, &bodies(&page)))
 }
 
-async fn worklog(State(st): State<AppState>, Path((key, id)): Path<(String, String)>) -> Response {
+pub(super) async fn worklog(
+    State(st): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+) -> Response {
     let store = st.dataset.read();
     let issue = store.jira.issues.resolve(&key);
     match (issue, store.jira.worklogs.get(&id)) {

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/jira/...` (also under `/ex/jira/{cloudId}`), `/octopus/...`,
+//! The HTTP surface: `/jira/...` (also under `/ex/jira/{cloudId}`), Data Center's
+//! `/jira-dc/...`, `/octopus/...`,
 //! `/oauth/token...` and `/_sim/...`.
 
 // Handlers return early with a ready `Response` as the error; it is a cold path and boxing it
@@ -7,6 +8,7 @@
 
 mod guard;
 mod jira;
+mod jira_dc;
 mod jira_webhooks;
 mod oauth;
 mod octopus;
@@ -39,6 +41,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(jira_webhooks::routes())
         .fallback(jira_fallback)
         .layer(middleware::from_fn_with_state(state.clone(), guard::jira));
+    let jira_dc = jira_dc::routes()
+        .merge(jira_webhooks::routes())
+        .fallback(jira_fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), guard::jira));
     let octopus =
         octopus::routes()
             .fallback(octopus_fallback)
@@ -53,6 +59,7 @@ pub(crate) fn router(state: AppState) -> Router {
             jira.clone(),
         )
         .nest("/jira", jira)
+        .nest(jira_dc::PREFIX, jira_dc)
         .merge(oauth::routes())
         .nest("/octopus", octopus)
         .merge(sim::routes())
