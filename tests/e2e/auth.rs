@@ -323,3 +323,70 @@ async fn data_center_basic_auth_and_a_forced_deployment_work() {
         "{routes:?}"
     );
 }
+
+#[tokio::test]
+async fn teams_with_members_and_backlogs_tagged_by_board() {
+    let sim = sim(120).await;
+    let out = run(jira_env(&mut ocean(), &sim).args([
+        "sync",
+        "jira",
+        "--kind",
+        "team",
+        "--kind",
+        "backlog",
+        "--org-id",
+        ocean_sim::ORG_ID,
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = ndjson(&out.stdout);
+
+    let mut got: Vec<serde_json::Value> = items_of(&lines, "team")
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    let mut want = sim.jira_teams();
+    let by_id = |v: &serde_json::Value| v["teamId"].as_str().unwrap().to_owned();
+    got.sort_by_key(by_id);
+    want.sort_by_key(by_id);
+    assert!(!want.is_empty());
+    assert_eq!(got, want, "teams, members included as __members");
+
+    // Backlogs: every issue of each scrum board's project once, tagged with the board; the
+    // kanban board has none and is skipped.
+    let boards = sim.dataset().jira("board");
+    let issues = sim.dataset().jira("issue");
+    for board in &boards {
+        let id = board["id"].to_string();
+        let on_board: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.kind == "backlog" && l.parent.as_ref().is_some_and(|(_, b)| *b == id))
+            .collect();
+        if board["type"] != "scrum" {
+            assert!(on_board.is_empty(), "board {id}");
+            continue;
+        }
+        let project = board["location"]["projectKey"].as_str().unwrap();
+        let want: std::collections::BTreeSet<String> = issues
+            .iter()
+            .filter(|i| i["fields"]["project"]["key"] == project)
+            .map(|i| i["key"].as_str().unwrap().to_owned())
+            .collect();
+        let got: std::collections::BTreeSet<String> = on_board
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(&l.item).unwrap()["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert!(!want.is_empty(), "board {id}: the test needs a backlog");
+        assert_eq!(got.len(), on_board.len(), "board {id}: an issue came twice");
+        assert_eq!(got, want, "board {id}");
+    }
+
+    // Without an organisation id, the team kind yields nothing and the sync succeeds.
+    let out = run(jira_env(&mut ocean(), &sim).args(["sync", "jira", "--kind", "team"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+}

@@ -23,6 +23,7 @@ pub fn ocean() -> Command {
         "JIRA_OAUTH_API_URL",
         "JIRA_CLOUD_ID",
         "JIRA_DEPLOYMENT",
+        "JIRA_ORG_ID",
         "OCEAN_CONFIG",
         "OCTOPUS_URL",
         "OCTOPUS_API_KEY",

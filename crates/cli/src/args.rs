@@ -43,12 +43,15 @@ pub enum SyncTarget {
     Jira {
         #[command(flatten)]
         credentials: JiraCredentials,
-        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog.
+        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog team backlog.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind)]
         kinds: Vec<JiraKind>,
         /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
         #[arg(long)]
         jql: Option<String>,
+        /// The Atlassian organisation id whose teams the `team` kind syncs (without it, none).
+        #[arg(long, env = "JIRA_ORG_ID", value_name = "ID")]
+        org_id: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]

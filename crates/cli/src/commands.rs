@@ -58,12 +58,14 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             credentials,
             kinds,
             jql,
+            org_id,
             output,
             tuning,
         } => {
             let client = clients::jira(credentials, &tuning).await?;
             let options = SyncOptions {
                 jql,
+                org_id,
                 ..SyncOptions::default()
             };
             (

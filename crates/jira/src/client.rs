@@ -379,6 +379,12 @@ impl JiraClient {
             JiraKind::Epic => format!("/rest/agile/1.0/epic/{}", segment(id)),
             JiraKind::Release => format!("/rest/api/3/version/{}", segment(id)),
             JiraKind::Component => format!("/rest/api/3/component/{}", segment(id)),
+            // Jira sends no events for these (nor does Ocean fetch them one by one).
+            JiraKind::Team | JiraKind::Backlog => {
+                return Err(ocean_core::Error::Config(format!(
+                    "a single {kind} cannot be fetched; sync the kind instead"
+                )));
+            }
         };
         found(self.core.get(path).send().await)
     }

@@ -57,6 +57,7 @@
 //! and the single-item getters are Cloud only. Atlassian Teams are not synced.
 #![warn(missing_docs)]
 
+mod backlog;
 mod classify;
 mod client;
 mod deployment;
@@ -65,9 +66,11 @@ mod kinds;
 pub mod models;
 mod oauth;
 mod sync;
+mod teams;
 mod webhook_source;
 mod webhooks;
 
+pub use backlog::DEFAULT_BACKLOG_JQL;
 pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
 pub use deployment::{Deployment, ParseDeploymentError, SERVER_INFO_PATH};

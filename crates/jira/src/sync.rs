@@ -5,6 +5,7 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, raw_field};
 
+use crate::backlog::{self, DEFAULT_BACKLOG_JQL};
 use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
 use crate::client::DEFAULT_PROJECT_EXPAND;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
@@ -57,6 +58,12 @@ pub struct SyncOptions {
     pub worklogs_started_before: Option<i64>,
     /// Stop each issue stream after this many issues, with a warning (default: no cap).
     pub max_issues: Option<u64>,
+    /// The Atlassian organisation whose teams the `team` kind syncs; without it, `team`
+    /// yields nothing (as Ocean's does without `atlassianOrganizationId`).
+    pub org_id: Option<String>,
+    /// The JQL narrowing each board's backlog; `None` means
+    /// [`DEFAULT_BACKLOG_JQL`](crate::DEFAULT_BACKLOG_JQL).
+    pub backlog_jql: Option<String>,
 }
 
 impl Default for SyncOptions {
@@ -73,6 +80,8 @@ impl Default for SyncOptions {
             worklogs_started_after: None,
             worklogs_started_before: None,
             max_issues: None,
+            org_id: None,
+            backlog_jql: None,
         }
     }
 }
@@ -94,6 +103,9 @@ impl JiraClient {
     ///   a warning.
     /// * `release`, `component`: every project's, tagged `project_key`.
     /// * `worklog`: the worklogs of every issue the JQL matches, tagged `issue_key`.
+    /// * `backlog`: the issues on every board's backlog, tagged `board_id`; boards without a
+    ///   backlog are skipped with a warning.
+    /// * `team`: the teams of [`SyncOptions::org_id`], each with its members as `__members`.
     ///
     /// A JQL that names a project the credentials cannot see makes Jira answer `400 The
     /// value 'X' does not exist for the field 'project'` for the whole query: the issue
@@ -160,6 +172,31 @@ impl JiraClient {
                         .path_param("project_key", key)
                         .stream()
                 })
+            }
+            JiraKind::Team => self.team_records(options.org_id.as_deref()),
+            JiraKind::Backlog => {
+                let jql = options
+                    .backlog_jql
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_BACKLOG_JQL.to_owned());
+                let fields = options.fields.join(",");
+                let client = self.clone();
+                self.fan_out(
+                    kind,
+                    self.board_stream(options),
+                    backlog::skip,
+                    move |board| {
+                        ListRequest::<RawItem>::new(
+                            &client.core,
+                            backlog::endpoint(client.deployment),
+                        )
+                        .page_size(client.page_size)
+                        .path_param("board_id", board)
+                        .query("jql", &jql)
+                        .query("fields", &fields)
+                        .stream()
+                    },
+                )
             }
             JiraKind::Worklog => {
                 let (after, before) = (

@@ -176,6 +176,7 @@ pub use dataset::Dataset;
 pub use faults::Faults;
 pub use mutation::{Mutation, MutationError, MutationOutcome};
 pub use oauth::{CLOUD_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN, OAuthServer};
+pub use routes::teams::ORG_ID;
 pub use server::Simulator;
 pub use stats::Stats;
 pub use webhooks::Delivery;

@@ -204,6 +204,27 @@ impl Simulator {
         self.url()
     }
 
+    /// The teams the simulated organisation [`ORG_ID`](crate::ORG_ID) serves, each as a
+    /// synced `team` record's item: the team's fields plus `__members` (`[{"accountId"}]`).
+    pub fn jira_teams(&self) -> Vec<serde_json::Value> {
+        let users: Vec<String> = self
+            .dataset()
+            .jira("user")
+            .iter()
+            .filter_map(|u| u["accountId"].as_str().map(str::to_owned))
+            .collect();
+        routes::teams::derive(&users)
+            .into_iter()
+            .map(|(mut team, members)| {
+                team["__members"] = members
+                    .into_iter()
+                    .map(|a| serde_json::json!({ "accountId": a }))
+                    .collect();
+                team
+            })
+            .collect()
+    }
+
     /// The OAuth server: token lifetime knob and refresh counters.
     pub fn oauth(&self) -> &OAuthServer {
         &self.shared.oauth

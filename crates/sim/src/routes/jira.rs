@@ -453,7 +453,7 @@ async fn boards(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     agile_page(o, &bodies(&rows), Some(rows.len()))
 }
 
-fn no_board(id: &str) -> Response {
+pub(super) fn no_board(id: &str) -> Response {
     not_found(&format!(
         "Board {id} does not exist or you do not have permission to see it."
     ))

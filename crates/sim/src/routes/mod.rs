@@ -6,6 +6,7 @@
 // would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod backlog;
 mod guard;
 mod jira;
 mod jira_dc;
@@ -16,6 +17,7 @@ mod paging;
 mod reply;
 mod search;
 mod sim;
+pub(crate) mod teams;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -39,10 +41,13 @@ async fn octopus_fallback() -> Response {
 pub(crate) fn router(state: AppState) -> Router {
     let jira = jira::routes()
         .merge(jira_webhooks::routes())
+        .merge(backlog::cloud_routes())
+        .merge(teams::routes())
         .fallback(jira_fallback)
         .layer(middleware::from_fn_with_state(state.clone(), guard::jira));
     let jira_dc = jira_dc::routes()
         .merge(jira_webhooks::routes())
+        .merge(backlog::dc_routes())
         .fallback(jira_fallback)
         .layer(middleware::from_fn_with_state(state.clone(), guard::jira));
     let octopus =

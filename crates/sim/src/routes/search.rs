@@ -191,7 +191,7 @@ pub(crate) async fn post(State(st): State<AppState>, body: Bytes) -> Response {
 }
 
 /// The issues a query selects, in served order.
-fn select<'a>(store: &'a Store, q: &Jql) -> Vec<&'a Row> {
+pub(crate) fn select<'a>(store: &'a Store, q: &Jql) -> Vec<&'a Row> {
     let issues = &store.jira.issues;
     let matches = |row: &Row| {
         let facts = IssueFacts {
