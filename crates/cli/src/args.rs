@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// A TOML file with settings and per-kind selectors (see the README); flags and their
+    /// environment variables win over it.
+    #[arg(long, global = true, env = "OCEAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,6 +57,9 @@ pub enum SyncTarget {
         /// The Atlassian organisation id whose teams the `team` kind syncs (without it, none).
         #[arg(long, env = "JIRA_ORG_ID", value_name = "ID")]
         org_id: Option<String>,
+        /// Per-kind selector blocks from the config file: one sync job each.
+        #[arg(skip)]
+        selectors: Vec<(JiraKind, ocean_jira::SyncOptions)>,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
@@ -64,9 +72,9 @@ pub enum SyncTarget {
         /// Kinds to sync, repeatable (default: all): space project release deployment machine environment.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind)]
         kinds: Vec<OctopusKind>,
-        /// Items per space for the capped kinds (release, deployment); 0 = no cap.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        max_items: u64,
+        /// Items per space for the capped kinds (release, deployment); 0 = no cap (default 1000).
+        #[arg(long, value_name = "N")]
+        max_items: Option<u64>,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
@@ -179,22 +187,17 @@ pub struct JiraCredentials {
     /// Data Center / Server personal access token, sent as Bearer (instead of --email/--token).
     #[arg(long, env = "JIRA_PAT", value_name = "PAT", hide_env_values = true)]
     pub pat: Option<String>,
-    /// Jira Cloud (/rest/api/3) or Data Center / Server (/rest/api/2); auto asks the site's
-    /// /rest/api/2/serverInfo. OAuth is always Cloud.
-    #[arg(
-        long,
-        env = "JIRA_DEPLOYMENT",
-        value_enum,
-        value_name = "KIND",
-        default_value = "auto"
-    )]
-    pub deployment: DeploymentArg,
+    /// Jira Cloud (/rest/api/3) or Data Center / Server (/rest/api/2); auto (the default)
+    /// asks the site's /rest/api/2/serverInfo. OAuth is always Cloud.
+    #[arg(long, env = "JIRA_DEPLOYMENT", value_enum, value_name = "KIND")]
+    pub deployment: Option<DeploymentArg>,
     #[command(flatten)]
     pub oauth: OAuthArgs,
 }
 
 /// `--deployment`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeploymentArg {
     /// Ask the site (`deploymentType` of /rest/api/2/serverInfo).
     Auto,
@@ -284,9 +287,9 @@ pub struct Tuning {
     /// Retries after the first attempt of a request.
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_concurrency: usize,
+    /// Requests in flight at once (default 10).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
     /// Client-side limit in requests per second.
     #[arg(long, value_name = "REQS_PER_SEC")]
     pub rate_limit: Option<f64>,

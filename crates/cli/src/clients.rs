@@ -12,6 +12,9 @@ use crate::args::{Cli, DeploymentArg, JiraCredentials, OAuthArgs, OctopusCredent
 use crate::commands::Failure;
 use crate::oauth;
 
+/// Requests in flight at once unless told otherwise (Ocean's).
+const DEFAULT_CONCURRENCY: usize = 10;
+
 /// The header Octopus subscriptions carry the shared secret in.
 pub const OCTOPUS_SECRET_HEADER: &str = "X-Ocean-Webhook-Secret";
 
@@ -143,12 +146,12 @@ pub async fn jira(credentials: JiraCredentials, tuning: &Tuning) -> Result<JiraC
         JiraAuth::OAuth(args) => oauth::builder(args, url.as_deref()).await?,
     };
     let client = builder
-        .max_concurrency(tuning.max_concurrency)
+        .max_concurrency(tuning.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY))
         .rate_limit(tuning.rate_limit)
         .timeout(timeout(tuning, Duration::from_secs(30)))
         .retry(retry)
         .build()?;
-    let deployment = match (credentials.deployment, oauth) {
+    let deployment = match (credentials.deployment.unwrap_or(DeploymentArg::Auto), oauth) {
         // The OAuth gateway reaches Cloud sites only.
         (_, true) | (DeploymentArg::Cloud, _) => Deployment::Cloud,
         (DeploymentArg::Dc, false) => Deployment::DataCenter,
@@ -193,7 +196,7 @@ pub fn octopus(
     }
     OctopusClient::builder(&url)
         .api_key(key)
-        .max_concurrency(tuning.max_concurrency)
+        .max_concurrency(tuning.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY))
         .rate_limit(tuning.rate_limit)
         .timeout(timeout(tuning, Duration::from_secs(60)))
         .retry(retry)

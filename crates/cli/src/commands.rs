@@ -59,6 +59,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             kinds,
             jql,
             org_id,
+            selectors,
             output,
             tuning,
         } => {
@@ -68,11 +69,11 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
                 org_id,
                 ..SyncOptions::default()
             };
-            (
-                client.core().clone(),
-                jira_jobs(&client, &kinds, &options),
-                output,
-            )
+            let jobs = match selectors.is_empty() {
+                true => jira_jobs(&client, &kinds, &options),
+                false => crate::selectors::jobs(&client, selectors),
+            };
+            (client.core().clone(), jobs, output)
         }
         SyncTarget::Octopus {
             credentials,
@@ -81,7 +82,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             output,
             tuning,
         } => {
-            let cap = (max_items > 0).then_some(max_items);
+            let cap = Some(max_items.unwrap_or(1000)).filter(|&n| n > 0);
             let client = clients::octopus(credentials, &tuning, cap)?;
             (client.core().clone(), octopus_jobs(&client, &kinds), output)
         }

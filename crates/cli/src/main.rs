@@ -5,9 +5,11 @@
 mod args;
 mod clients;
 mod commands;
+mod config;
 mod listen;
 mod oauth;
 mod report;
+mod selectors;
 mod sync;
 
 use std::io::Write;
@@ -20,7 +22,14 @@ use crate::args::{Cli, Command};
 use crate::report::Progress;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Err(e) = config::apply(&mut cli) {
+        // A config mistake is a usage error, like a bad flag.
+        use clap::CommandFactory as _;
+        Cli::command()
+            .error(clap::error::ErrorKind::InvalidValue, e)
+            .exit();
+    }
     let progress = Progress::new();
     init_logging(
         cli.verbose,
