@@ -462,6 +462,18 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("a TOML example") + 8;
+        let len = readme[start..].find("```").expect("closed");
+        // Keys and types only: `${VAR}` would need the variables set.
+        let example = readme[start..start + len].replace("${", "$");
+        let mut file = parse(Path::new("README.md"), &example).unwrap();
+        assert!(file.jira.oauth.client_id.is_some());
+        assert_eq!(file.jira.take_blocks().issue.len(), 2);
+    }
+
+    #[test]
     fn secrets_in_values_never_print() {
         let file = parse(Path::new("x"), "[jira]\ntoken = \"hunter22\"\n").unwrap();
         assert!(!format!("{file:?}").contains("hunter22"));
