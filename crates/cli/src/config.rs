@@ -118,7 +118,7 @@ struct JiraSection {
     #[serde(default)]
     release: Vec<selectors::PlainBlock>,
     #[serde(default)]
-    component: Vec<selectors::PlainBlock>,
+    component: Vec<selectors::ComponentBlock>,
     #[serde(default)]
     worklog: Vec<selectors::WorklogBlock>,
     #[serde(default)]

@@ -99,7 +99,15 @@ pub struct TeamBlock {
     org_id: Option<Text>,
 }
 
-/// A kind with nothing to select (`[[jira.user]]`, `[[jira.release]]`, `[[jira.component]]`).
+/// `[[jira.component]]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentBlock {
+    /// Only components whose name or description contains this (Ocean's `nameFilter`).
+    name_filter: Option<Text>,
+}
+
+/// A kind with nothing to select (`[[jira.user]]`, `[[jira.release]]`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlainBlock {}
@@ -114,7 +122,7 @@ pub struct Blocks {
     pub sprint: Vec<SprintBlock>,
     pub epic: Vec<EpicBlock>,
     pub release: Vec<PlainBlock>,
-    pub component: Vec<PlainBlock>,
+    pub component: Vec<ComponentBlock>,
     pub worklog: Vec<WorklogBlock>,
     pub team: Vec<TeamBlock>,
     pub backlog: Vec<BacklogBlock>,
@@ -185,11 +193,11 @@ impl Blocks {
                 .iter()
                 .map(|_| (JiraKind::Release, base.clone())),
         );
-        plan.extend(
-            self.component
-                .iter()
-                .map(|_| (JiraKind::Component, base.clone())),
-        );
+        for b in self.component {
+            let mut o = base.clone();
+            o.component_query = text(b.name_filter);
+            plan.push((JiraKind::Component, o));
+        }
         for b in self.worklog {
             let mut o = base.clone();
             o.jql = pick(&base.jql, b.jql, flag_jql);

@@ -8,6 +8,7 @@ use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, 
 use crate::backlog::{self, DEFAULT_BACKLOG_JQL};
 use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
 use crate::client::DEFAULT_PROJECT_EXPAND;
+use crate::deployment::Deployment;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
 use crate::{JiraClient, JiraKind};
 
@@ -61,6 +62,9 @@ pub struct SyncOptions {
     /// The Atlassian organisation whose teams the `team` kind syncs; without it, `team`
     /// yields nothing (as Ocean's does without `atlassianOrganizationId`).
     pub org_id: Option<String>,
+    /// Only components whose name or description contains this text, case-insensitive
+    /// (Ocean's `nameFilter`; Cloud's `query`); default all.
+    pub component_query: Option<String>,
     /// The JQL narrowing each board's backlog; `None` means
     /// [`DEFAULT_BACKLOG_JQL`](crate::DEFAULT_BACKLOG_JQL).
     pub backlog_jql: Option<String>,
@@ -81,6 +85,7 @@ impl Default for SyncOptions {
             worklogs_started_before: None,
             max_issues: None,
             org_id: None,
+            component_query: None,
             backlog_jql: None,
         }
     }
@@ -165,12 +170,32 @@ impl JiraClient {
             }
             JiraKind::Component => {
                 let client = self.clone();
+                let query = options.component_query.clone();
                 let projects = self.raw::<Project>().stream();
                 self.fan_out(kind, projects, is_not_found, move |key| {
-                    client
-                        .raw::<Component>()
-                        .path_param("project_key", key)
-                        .stream()
+                    let mut list = client.raw::<Component>().path_param("project_key", key);
+                    match (&query, client.deployment) {
+                        (None, _) => list.stream(),
+                        (Some(q), Deployment::Cloud) => {
+                            list = list.query("query", q);
+                            list.stream()
+                        }
+                        // Data Center's list has no `query`: filter here, as Cloud would.
+                        (Some(q), Deployment::DataCenter) => {
+                            let needle = q.to_lowercase();
+                            list.stream()
+                                .try_filter(move |item| {
+                                    let hit = ["name", "description"].iter().any(|f| {
+                                        raw_field(item, f)
+                                            .ok()
+                                            .flatten()
+                                            .is_some_and(|v| v.to_lowercase().contains(&needle))
+                                    });
+                                    futures::future::ready(hit)
+                                })
+                                .boxed()
+                        }
+                    }
                 })
             }
             JiraKind::Team => self.team_records(options.org_id.as_deref()),

@@ -63,3 +63,42 @@ async fn teams_follow_the_cursor_and_backlogs_page_on_both_deployments() {
         "{routes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_component_name_filter_selects_the_same_components_on_both_deployments() {
+    let sim = Simulator::start(SimConfig {
+        items: 300,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let components = sim.dataset().jira("component");
+    let name = components[0]["name"].as_str().unwrap().to_owned();
+    let options = SyncOptions {
+        component_query: Some(name.to_uppercase()),
+        ..SyncOptions::default()
+    };
+    let ids = |records: Vec<Record>| -> Vec<String> {
+        let mut ids: Vec<String> = records
+            .iter()
+            .map(|r| ocean_core::raw_field(&r.item, "id").unwrap().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut got = Vec::new();
+    for (url, deployment) in [
+        (sim.jira_url(), Deployment::Cloud),
+        (sim.jira_dc_url(), Deployment::DataCenter),
+    ] {
+        let jira = JiraClient::builder(&url)
+            .basic(ocean_sim::JIRA_EMAIL, ocean_sim::JIRA_TOKEN)
+            .deployment(deployment)
+            .build()
+            .unwrap();
+        got.push(ids(records(&jira, JiraKind::Component, &options).await));
+    }
+    assert!(!got[0].is_empty());
+    assert!(got[0].len() < components.len(), "the filter filtered");
+    assert_eq!(got[0], got[1]);
+}
