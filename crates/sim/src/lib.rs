@@ -95,6 +95,18 @@
 //! | `GET /rest/agile/1.0/board/{id}`, `/sprint/{id}`, `/epic/{idOrKey}` | item |
 //! | `GET\|POST /rest/webhooks/1.0/webhook`, `GET\|PUT\|DELETE …/{id}` | admin webhooks, bare array |
 //! | `GET\|POST\|DELETE /rest/api/3/webhook`, `PUT …/refresh` | dynamic webhooks (Bearer only) |
+//! | `GET /rest/api/{2,3}/serverInfo` | `deploymentType: "Cloud"` |
+//! | `GET /rest/software/1.0/board/{id}/backlog` | the board project's issues matching `jql`, `nextPageToken`; 400 on the kanban board |
+//! | `GET /gateway/api/public/teams/v1/org/{ORG_ID}/teams` | `{entities, cursor}`, `size` 50 |
+//! | `POST …/teams/{teamId}/members` | `{results, pageInfo{endCursor,hasNextPage}}`, `first` 50 |
+//!
+//! Jira Data Center under `/jira-dc` (same data and auth; see [`Simulator::jira_dc_url`]):
+//! `GET /rest/api/2/serverInfo` (`deploymentType: "Server"`), `/rest/api/2/project` (bare
+//! array), `/rest/api/2/project/{key}`, `…/version` (PageBean), `…/components` (bare array),
+//! `GET|POST /rest/api/2/search` (offset: `startAt`/`maxResults`/`total`), `/rest/api/2/issue/{key}`,
+//! `…/worklog`, `/rest/api/2/user/search?username=.` (users with `key`/`name`, no
+//! `accountId`), `/rest/agile/1.0/board/{id}/backlog` (offset), the agile API and admin
+//! webhooks.
 //!
 //! Octopus under `/octopus` (auth: `X-Octopus-ApiKey: OCTOPUS_API_KEY` or `?apikey=`, else
 //! 401; the key is never echoed):
