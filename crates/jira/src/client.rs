@@ -288,8 +288,12 @@ impl JiraClient {
             .path_param("issue_key", issue_key)
     }
 
+    /// `GET` one item; `path` is Cloud's, moved to `/rest/api/2` on Data Center.
     async fn get_one<T: DeserializeOwned>(&self, path: String) -> ocean_core::Result<T> {
-        self.core.get(path).send_json().await
+        self.core
+            .get(self.deployment.platform_path(&path))
+            .send_json()
+            .await
     }
 
     /// One project by key or id.
@@ -360,6 +364,9 @@ impl JiraClient {
     /// that they have the sync's shape; a numeric issue id is also sent as
     /// `reconcileIssues`, which makes the search see a change made a moment ago. Worklogs
     /// are read with `POST /rest/api/3/worklog/list`, which needs no issue.
+    ///
+    /// On Data Center the same resources are read under `/rest/api/2` (issues through
+    /// `POST /rest/api/2/search`), and a user by its `key` (`GET /rest/api/2/user?key=`).
     pub async fn fetch_one(&self, kind: JiraKind, id: &str) -> ocean_core::Result<Option<RawItem>> {
         let path = match kind {
             JiraKind::Issue => {
@@ -370,7 +377,11 @@ impl JiraClient {
             }
             JiraKind::Worklog => return self.fetch_worklog(id).await,
             JiraKind::User => {
-                let request = self.core.get("/rest/api/3/user").query("accountId", id);
+                // Data Center users have a `key` where Cloud ones have an `accountId`.
+                let request = match self.deployment {
+                    Deployment::Cloud => self.core.get("/rest/api/3/user").query("accountId", id),
+                    Deployment::DataCenter => self.core.get("/rest/api/2/user").query("key", id),
+                };
                 return found(request.send().await);
             }
             JiraKind::Project => format!("/rest/api/3/project/{}", segment(id)),
@@ -386,7 +397,12 @@ impl JiraClient {
                 )));
             }
         };
-        found(self.core.get(path).send().await)
+        found(
+            self.core
+                .get(self.deployment.platform_path(&path))
+                .send()
+                .await,
+        )
     }
 
     /// Fetches one issue through the search, scoped by the options' JQL (the default JQL
@@ -433,14 +449,18 @@ impl JiraClient {
         if let Some(expand) = expand {
             body["expand"] = expand.into();
         }
-        if let Some(id) = reconcile_id {
-            body["reconcileIssues"] = serde_json::json!([id]);
-        }
-        let request = self
-            .core
-            .post("/rest/api/3/search/jql")
-            .json(&body)
-            .retryable(true);
+        // Data Center searches offset-paged `/rest/api/2/search`, always consistent, without
+        // `reconcileIssues`.
+        let path = match self.deployment {
+            Deployment::Cloud => {
+                if let Some(id) = reconcile_id {
+                    body["reconcileIssues"] = serde_json::json!([id]);
+                }
+                "/rest/api/3/search/jql"
+            }
+            Deployment::DataCenter => "/rest/api/2/search",
+        };
+        let request = self.core.post(path).json(&body).retryable(true);
         match request.send_json::<Found>().await {
             Ok(found) => Ok(found.issues.into_iter().next()),
             Err(e) if is_not_found(&e) || classify::is_unknown_issue_key(&e) => Ok(None),
@@ -455,7 +475,7 @@ impl JiraClient {
             .map_err(|_| ocean_core::Error::Config(format!("worklog id `{id}` is not a number")))?;
         let request = self
             .core
-            .post("/rest/api/3/worklog/list")
+            .post(self.deployment.platform_path("/rest/api/3/worklog/list"))
             .json(&serde_json::json!({ "ids": [id] }))
             .retryable(true);
         match request.send_json::<Vec<RawItem>>().await {

@@ -42,6 +42,15 @@ impl Deployment {
         }
     }
 
+    /// A platform-API path written for Cloud (`/rest/api/3/…`) as this deployment serves it:
+    /// Data Center has the same resources under `/rest/api/2/…`.
+    pub(crate) fn platform_path(self, cloud_path: &str) -> String {
+        match self {
+            Self::Cloud => cloud_path.to_owned(),
+            Self::DataCenter => cloud_path.replacen("/rest/api/3/", "/rest/api/2/", 1),
+        }
+    }
+
     /// The endpoint `T` lists from on this deployment.
     pub(crate) fn endpoint<T: Resource>(self) -> Endpoint {
         let cloud = T::endpoint();

@@ -102,3 +102,60 @@ async fn a_component_name_filter_selects_the_same_components_on_both_deployments
     assert!(got[0].len() < components.len(), "the filter filtered");
     assert_eq!(got[0], got[1]);
 }
+
+#[tokio::test]
+async fn single_items_are_fetched_on_data_center_as_on_cloud() {
+    let sim = Simulator::start(SimConfig {
+        items: 60,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = |url: &str, deployment| {
+        JiraClient::builder(url)
+            .basic(ocean_sim::JIRA_EMAIL, ocean_sim::JIRA_TOKEN)
+            .deployment(deployment)
+            .build()
+            .unwrap()
+    };
+    let cloud = client(&sim.jira_url(), Deployment::Cloud);
+    let dc = client(&sim.jira_dc_url(), Deployment::DataCenter);
+    let data = sim.dataset();
+    let first = |kind: &str, field: &str| -> String {
+        let v = &data.jira(kind)[0][field];
+        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+    };
+    for (kind, id, field) in [
+        (JiraKind::Project, first("project", "key"), "id"),
+        (JiraKind::Issue, first("issue", "key"), "id"),
+        (JiraKind::Release, first("release", "id"), "id"),
+        (JiraKind::Component, first("component", "id"), "id"),
+        (JiraKind::Board, first("board", "id"), "id"),
+    ] {
+        let on_cloud = cloud.fetch_one(kind, &id).await.unwrap().expect("on Cloud");
+        let on_dc = dc
+            .fetch_one(kind, &id)
+            .await
+            .unwrap()
+            .expect("on Data Center");
+        assert_eq!(
+            ocean_core::raw_field(&on_cloud, field).unwrap(),
+            ocean_core::raw_field(&on_dc, field).unwrap(),
+            "{kind}"
+        );
+    }
+    // A Data Center user is fetched by `key` (the simulator's key is the Cloud accountId).
+    let account = first("user", "accountId");
+    let user = dc
+        .fetch_one(JiraKind::User, &account)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ocean_core::raw_field(&user, "key").unwrap(), Some(account));
+    assert!(
+        dc.fetch_one(JiraKind::Issue, "NOPE-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

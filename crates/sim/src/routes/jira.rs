@@ -294,7 +294,7 @@ async fn myself(State(st): State<AppState>) -> Response {
     reply::item(store.jira.people[0].full.clone())
 }
 
-async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.versions.get(&id) {
         Some(row) => reply::item(row.json.clone()),
@@ -302,7 +302,7 @@ async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response
     }
 }
 
-async fn component(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn component(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.components.get(&id) {
         Some(row) => reply::item(row.json.clone()),

@@ -42,6 +42,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/api/2/issue/{key}/worklog", get(jira::worklogs))
         .route("/rest/api/2/issue/{key}/worklog/{id}", get(jira::worklog))
         .route("/rest/api/2/user/search", get(users))
+        .route("/rest/api/2/user", get(user))
+        .route("/rest/api/2/version/{id}", get(jira::version))
+        .route("/rest/api/2/component/{id}", get(jira::component))
         .merge(jira::agile_routes())
 }
 
@@ -90,6 +93,34 @@ fn dc_user(base: &str, cloud: &[u8]) -> Vec<u8> {
         "timeZone": v["timeZone"],
     });
     user.to_string().into_bytes()
+}
+
+/// `GET /rest/api/2/user?key=` (or `username=`): one user, Data Center's shape.
+async fn user(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let base = base(&st);
+    let store = st.dataset.read();
+    let wanted = params.get("key").or(params.get("username"));
+    let found = store
+        .jira
+        .users
+        .served("")
+        .iter()
+        .map(|r| dc_user(&base, &r.json))
+        .find(|u| {
+            let v: Value = serde_json::from_slice(u).unwrap_or(Value::Null);
+            wanted.is_some_and(|w| v["key"] == w || v["name"] == w)
+        });
+    match found {
+        Some(user) => reply::item(user.into()),
+        None => reply::jira_error(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "The user named '{}' does not exist",
+                wanted.unwrap_or_default()
+            ),
+        ),
+    }
 }
 
 /// `GET /rest/api/2/user/search?username=.`: a bare array, `startAt`/`maxResults` (max 1000);
