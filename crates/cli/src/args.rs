@@ -44,7 +44,7 @@ pub enum Command {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SyncTarget {
-    /// Sync Jira Cloud.
+    /// Sync Jira Cloud or Data Center / Server.
     Jira {
         #[command(flatten)]
         credentials: JiraCredentials,

@@ -81,6 +81,13 @@ async fn a_sync_longer_than_three_token_lifetimes_refreshes_once_per_expiry() {
     // Renewed before expiry: no request ever carried an expired token, no token was reused,
     // and one grant per 750 ms of use (the lifetime minus its quarter margin), no more.
     let oauth = sim.oauth();
+    eprintln!(
+        "{} issues in {elapsed:?}: {} refreshes, {} expired-token rejections, {} reuses",
+        ids.len(),
+        oauth.refreshes(),
+        oauth.expired_access_tokens(),
+        oauth.reused_refresh_tokens()
+    );
     assert_eq!(oauth.expired_access_tokens(), 0);
     assert_eq!(oauth.reused_refresh_tokens(), 0);
     assert_eq!(tokens.refreshes(), oauth.refreshes());
