@@ -15,9 +15,12 @@ pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Supplies bearer tokens that can expire, such as OAuth 2 access tokens.
 ///
-/// The client asks for [`TokenProvider::token`] once and caches it; after a
-/// `401` it calls [`TokenProvider::refresh`] exactly once and retries the
-/// request with the new token, which every later request then shares.
+/// The client asks for [`TokenProvider::access_token`] (by default [`TokenProvider::token`])
+/// and caches the token until its [`AccessToken::renew_at`]; after a `401` it calls
+/// [`TokenProvider::renew`] (by default [`TokenProvider::refresh`]) once per rejected token,
+/// however many requests were rejected with it, and retries each request once with the new
+/// token, which every later request then shares. [`RefreshingToken`](crate::RefreshingToken)
+/// implements the OAuth 2.0 refresh-token grant this way.
 ///
 /// ```
 /// use futures::future::BoxFuture;
