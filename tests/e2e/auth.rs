@@ -156,7 +156,8 @@ fn oauth_without_a_client_secret_names_what_is_missing() {
 async fn the_token_file_survives_a_sigkill_right_after_each_refresh() {
     let sim = ocean_sim::Simulator::start(ocean_sim::SimConfig {
         items: 300,
-        latency: std::time::Duration::from_millis(40),
+        // Slow enough for a sync of several seconds: refreshes happen mid-sync.
+        latency: std::time::Duration::from_millis(100),
         ..ocean_sim::SimConfig::default()
     })
     .await
@@ -166,8 +167,10 @@ async fn the_token_file_survives_a_sigkill_right_after_each_refresh() {
     let dir = temp_dir("sigkill");
     let file = dir.join("jira.token");
     std::fs::write(&file, format!("{}\n", ocean_sim::OAUTH_REFRESH_TOKEN)).unwrap();
+    // Round 0 kills right after the start-up refresh, rounds 1 and 2 right after the first
+    // and second refresh in the middle of the sync (every 750 ms of one-second tokens).
     for round in 0..3 {
-        let before = read(&file);
+        let mut seen = read(&file);
         let mut child = oauth_env(&mut ocean(), &sim, &file)
             .args(["sync", "jira", "--kind", "issue", "--kind", "worklog", "-o"])
             .arg(dir.join("out.ndjson"))
@@ -175,14 +178,22 @@ async fn the_token_file_survives_a_sigkill_right_after_each_refresh() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Kill the moment the file changes: the refresh has just been stored.
+        // Kill the moment the file changes for the (round + 1)-th time: a refresh has just
+        // been stored.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while read(&file) == before {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "round {round}: no refresh"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(1));
+        for _ in 0..=round {
+            while read(&file) == seen {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "round {round}: no refresh"
+                );
+                assert!(
+                    child.try_wait().unwrap().is_none(),
+                    "round {round}: the sync ended before its refresh"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            seen = read(&file);
         }
         child.kill().unwrap();
         child.wait().unwrap();
