@@ -171,6 +171,21 @@ pub async fn sim(args: SimArgs) -> Result<(), Failure> {
     )?;
     writeln!(
         out,
+        "  Data Center: JIRA_URL={}  JIRA_PAT={}",
+        sim.jira_dc_url(),
+        ocean_sim::JIRA_TOKEN
+    )?;
+    writeln!(
+        out,
+        "  OAuth: JIRA_OAUTH_CLIENT_ID={}  JIRA_OAUTH_CLIENT_SECRET={}  JIRA_OAUTH_REFRESH_TOKEN={}  JIRA_OAUTH_TOKEN_URL={}  JIRA_OAUTH_API_URL={}",
+        ocean_sim::OAUTH_CLIENT_ID,
+        ocean_sim::OAUTH_CLIENT_SECRET,
+        sim.oauth().refresh_token(),
+        sim.oauth_token_url(),
+        sim.oauth_api_url()
+    )?;
+    writeln!(
+        out,
         "  OCTOPUS_URL={}  OCTOPUS_API_KEY={}",
         sim.octopus_url(),
         ocean_sim::OCTOPUS_API_KEY
