@@ -110,6 +110,19 @@ async fn oauth_sync_seeds_the_token_file_keeps_it_rotated_and_prints_no_secret()
     assert_eq!(sim.oauth().reused_refresh_tokens(), 0);
     assert_eq!(sim.oauth().refreshes(), 2);
 
+    // A stale seed in a fresh file is the lock-out the token file prevents: said plainly.
+    let stale = run(oauth_env(&mut ocean(), &sim, &dir.join("other.token"))
+        .args(["sync", "jira", "--kind", "project"])
+        .env("JIRA_OAUTH_REFRESH_TOKEN", ocean_sim::OAUTH_REFRESH_TOKEN));
+    assert!(!stale.status.success());
+    let err = text(&stale.stderr);
+    assert!(
+        err.contains("invalid_grant") && err.contains("authorize the app again"),
+        "{err}"
+    );
+    assert!(!err.contains(ocean_sim::OAUTH_REFRESH_TOKEN), "{err}");
+    assert!(!err.contains(ocean_sim::OAUTH_CLIENT_SECRET), "{err}");
+
     let all = format!(
         "{}{}{}",
         text(&out.stderr),

@@ -35,8 +35,13 @@ const ASSUMED_LIFETIME: Duration = Duration::from_secs(3600);
 pub enum OAuthError {
     /// The token endpoint refused the grant (`400 invalid_grant`: the refresh token was
     /// revoked, expired or already used; the user must authorize again).
-    #[error("the token endpoint {url} refused the refresh token ({status}: {code}{})",
-        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("the token endpoint {url} refused the refresh token ({status}: {code}{}){}",
+        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+        if code == "invalid_grant" {
+            "; it was revoked, expired or already used: authorize the app again for a new one"
+        } else {
+            ""
+        })]
     Rejected {
         /// The token endpoint.
         url: String,
