@@ -181,7 +181,9 @@ async fn a_failing_cli_sync_stops_its_in_flight_fan_out() {
         cmd.env("JIRA_URL", &server.url)
             .env("JIRA_EMAIL", "me@example.com")
             .env("JIRA_TOKEN", "api-token")
-            .args(["sync", "jira", "--kind", "sprint", "--max-retries", "0"]);
+            .args(["sync", "jira", "--kind", "sprint", "--max-retries", "0"])
+            // No serverInfo probe: this mock serves only the agile routes.
+            .args(["--deployment", "cloud"]);
         let started = Instant::now();
         let out = run_bounded(cmd, 10).await;
         let exited = Instant::now();

@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// A TOML file with settings and per-kind selectors (see the README); flags and their
+    /// environment variables win over it.
+    #[arg(long, global = true, env = "OCEAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,9 +56,6 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The config file: a [serve] table with [[serve.tenants]] (see the README).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
     /// The catalog (a file path, sqlite:PATH or postgres://…); overrides the config.
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
@@ -105,13 +107,15 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SyncTarget {
-    /// Sync Jira Cloud.
+    /// Sync Jira Cloud or Data Center / Server.
     Jira {
         #[command(flatten)]
         credentials: JiraCredentials,
-        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog.
+        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog team backlog.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind)]
         kinds: Vec<JiraKind>,
         /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
@@ -121,6 +125,12 @@ pub enum SyncTarget {
         /// `cursor` (the search's pages one after another).
         #[arg(long, value_name = "STRATEGY", default_value = "census")]
         issue_strategy: ocean_jira::IssueStrategy,
+        /// The Atlassian organisation id whose teams the `team` kind syncs (without it, none).
+        #[arg(long, env = "JIRA_ORG_ID", value_name = "ID")]
+        org_id: Option<String>,
+        /// Per-kind selector blocks from the config file: one sync job each.
+        #[arg(skip)]
+        selectors: Vec<(JiraKind, ocean_jira::SyncOptions)>,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
@@ -135,9 +145,9 @@ pub enum SyncTarget {
         /// Kinds to sync, repeatable (default: all): space project release deployment machine environment.
         #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind)]
         kinds: Vec<OctopusKind>,
-        /// Items per space for the capped kinds (release, deployment); 0 = no cap.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        max_items: u64,
+        /// Items per space for the capped kinds (release, deployment); 0 = no cap (default 1000).
+        #[arg(long, value_name = "N")]
+        max_items: Option<u64>,
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
@@ -147,6 +157,8 @@ pub enum SyncTarget {
     },
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum WebhookTarget {
     /// Register (or repair) the Jira webhook.
@@ -169,6 +181,8 @@ pub enum WebhookTarget {
     },
 }
 
+// Parsed once per run: the size of the Jira variant (OAuth settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ListenTarget {
     /// Receive Jira webhooks (register them with `ocean webhooks jira`).
@@ -279,17 +293,90 @@ pub struct AppHost {
     pub secret: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct JiraCredentials {
     /// Jira site URL, e.g. https://example.atlassian.net.
     #[arg(long, env = "JIRA_URL", value_name = "URL")]
     pub url: Option<String>,
-    /// Atlassian account e-mail.
+    /// Atlassian account e-mail (Cloud), or user name (Data Center Basic auth).
     #[arg(long, env = "JIRA_EMAIL", value_name = "EMAIL")]
     pub email: Option<String>,
-    /// Atlassian API token.
+    /// Atlassian API token (Cloud), or password (Data Center Basic auth).
     #[arg(long, env = "JIRA_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Data Center / Server personal access token, sent as Bearer (instead of --email/--token).
+    #[arg(long, env = "JIRA_PAT", value_name = "PAT", hide_env_values = true)]
+    pub pat: Option<String>,
+    /// Jira Cloud (/rest/api/3) or Data Center / Server (/rest/api/2); auto (the default)
+    /// asks the site's /rest/api/2/serverInfo. OAuth is always Cloud.
+    #[arg(long, env = "JIRA_DEPLOYMENT", value_enum, value_name = "KIND")]
+    pub deployment: Option<DeploymentArg>,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// `--deployment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeploymentArg {
+    /// Ask the site (`deploymentType` of /rest/api/2/serverInfo).
+    Auto,
+    /// Jira Cloud.
+    Cloud,
+    /// Jira Data Center or Server.
+    Dc,
+}
+
+/// OAuth 2.0 (3LO) with the refresh-token grant, instead of --email/--token.
+#[derive(Debug, Default, Args)]
+pub struct OAuthArgs {
+    /// OAuth 2.0 app client id (from the Atlassian developer console).
+    #[arg(long, env = "JIRA_OAUTH_CLIENT_ID", value_name = "ID")]
+    pub oauth_client_id: Option<String>,
+    /// OAuth 2.0 app client secret.
+    #[arg(
+        long,
+        env = "JIRA_OAUTH_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub oauth_client_secret: Option<String>,
+    /// The refresh token to start from. Atlassian rotates it on every refresh, so keep it in
+    /// --oauth-token-file: this value only seeds the file when the file holds no token yet.
+    #[arg(
+        long,
+        env = "JIRA_OAUTH_REFRESH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub oauth_refresh_token: Option<String>,
+    /// File holding the refresh token; every rotated token replaces it atomically before use.
+    #[arg(long, env = "JIRA_OAUTH_TOKEN_FILE", value_name = "FILE")]
+    pub oauth_token_file: Option<PathBuf>,
+    /// The token endpoint (default https://auth.atlassian.com/oauth/token).
+    #[arg(long, env = "JIRA_OAUTH_TOKEN_URL", value_name = "URL")]
+    pub oauth_token_url: Option<String>,
+    /// The API gateway (default https://api.atlassian.com): sites are reached at
+    /// {URL}/ex/jira/{cloudId}.
+    #[arg(long, env = "JIRA_OAUTH_API_URL", value_name = "URL")]
+    pub oauth_api_url: Option<String>,
+    /// The site's cloud id (default: looked up in accessible-resources, by --url if several).
+    #[arg(long, env = "JIRA_CLOUD_ID", value_name = "ID")]
+    pub cloud_id: Option<String>,
+}
+
+impl OAuthArgs {
+    /// True when any credential of the OAuth grant was given: the user means OAuth.
+    pub fn any_credential(&self) -> bool {
+        [
+            &self.oauth_client_id,
+            &self.oauth_client_secret,
+            &self.oauth_refresh_token,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+            || self.oauth_token_file.is_some()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -320,9 +407,9 @@ pub struct Tuning {
     /// Retries after the first attempt of a request.
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_concurrency: usize,
+    /// Requests in flight at once (default 10).
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
     /// Client-side limit in requests per second.
     #[arg(long, value_name = "REQS_PER_SEC")]
     pub rate_limit: Option<f64>,

@@ -60,26 +60,29 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             kinds,
             jql,
             issue_strategy,
+            org_id,
+            selectors,
             output,
             store,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = SyncOptions {
                 jql,
                 issue_strategy,
+                org_id,
                 ..SyncOptions::default()
             };
             if let Some(spec) = &store.store {
                 let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                let provider = ocean_jira::JiraProvider::new(client, options);
+                let provider = crate::selectors::provider(client, options, selectors)?;
                 return catalog::sync(&provider, &names, spec, &store).await;
             }
-            (
-                client.core().clone(),
-                jira_jobs(&client, &kinds, &options),
-                output,
-            )
+            let jobs = match selectors.is_empty() {
+                true => jira_jobs(&client, &kinds, &options),
+                false => crate::selectors::jobs(&client, selectors),
+            };
+            (client.core().clone(), jobs, output)
         }
         SyncTarget::Octopus {
             credentials,
@@ -89,7 +92,7 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             store,
             tuning,
         } => {
-            let cap = (max_items > 0).then_some(max_items);
+            let cap = Some(max_items.unwrap_or(1000)).filter(|&n| n > 0);
             let client = clients::octopus(credentials, &tuning, cap)?;
             if let Some(spec) = &store.store {
                 let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
@@ -126,7 +129,7 @@ pub async fn webhooks(target: WebhookTarget) -> Result<(), Failure> {
             credentials,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = WebhookOptions {
                 secret: app.secret.map(Secret::new),
                 ..WebhookOptions::default()
@@ -181,6 +184,21 @@ pub async fn sim(args: SimArgs) -> Result<(), Failure> {
         sim.jira_url(),
         ocean_sim::JIRA_EMAIL,
         ocean_sim::JIRA_TOKEN
+    )?;
+    writeln!(
+        out,
+        "  Data Center: JIRA_URL={}  JIRA_PAT={}",
+        sim.jira_dc_url(),
+        ocean_sim::JIRA_TOKEN
+    )?;
+    writeln!(
+        out,
+        "  OAuth: JIRA_OAUTH_CLIENT_ID={}  JIRA_OAUTH_CLIENT_SECRET={}  JIRA_OAUTH_REFRESH_TOKEN={}  JIRA_OAUTH_TOKEN_URL={}  JIRA_OAUTH_API_URL={}",
+        ocean_sim::OAUTH_CLIENT_ID,
+        ocean_sim::OAUTH_CLIENT_SECRET,
+        sim.oauth().refresh_token(),
+        sim.oauth_token_url(),
+        sim.oauth_api_url()
     )?;
     writeln!(
         out,

@@ -15,7 +15,7 @@ use crate::listen_store::StoreSink;
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the queued deliveries.
 pub async fn run(target: ListenTarget) -> Result<(), Failure> {
-    let (source, server, provider) = source(target)?;
+    let (source, server, provider) = source(target).await?;
     let options = ListenOptions::default()
         .queue_capacity(server.queue)
         .body_limit(server.max_body);
@@ -40,11 +40,12 @@ pub async fn run(target: ListenTarget) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The provider's webhook source, the listener's settings, and the provider whose catalog a
+/// `--store` listener updates.
+type Listening = (Arc<dyn WebhookSource>, ListenArgs, Box<dyn Provider>);
+
 /// The provider's webhook source, with the secret if one was given.
-#[allow(clippy::type_complexity)]
-fn source(
-    target: ListenTarget,
-) -> Result<(Arc<dyn WebhookSource>, ListenArgs, Box<dyn Provider>), Failure> {
+async fn source(target: ListenTarget) -> Result<Listening, Failure> {
     Ok(match target {
         ListenTarget::Jira {
             server,
@@ -52,7 +53,7 @@ fn source(
             jql,
             tuning,
         } => {
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let options = SyncOptions {
                 jql,
                 ..SyncOptions::default()

@@ -6,10 +6,13 @@ mod args;
 mod catalog;
 mod clients;
 mod commands;
+mod config;
 mod demo;
 mod listen;
 mod listen_store;
+mod oauth;
 mod report;
+mod selectors;
 mod serve;
 mod serve_config;
 mod sync;
@@ -24,7 +27,14 @@ use crate::args::{Cli, Command};
 use crate::report::Progress;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Err(e) = config::apply(&mut cli) {
+        // A config mistake is a usage error, like a bad flag.
+        use clap::CommandFactory as _;
+        Cli::command()
+            .error(clap::error::ErrorKind::InvalidValue, e)
+            .exit();
+    }
     let progress = Progress::new();
     let json = matches!(&cli.command, Command::Serve(a) if a.log_format == args::LogFormat::Json);
     let default = match &cli.command {
@@ -48,7 +58,7 @@ fn main() -> ExitCode {
             Command::Catalog(command) => catalog::command(command).await,
             Command::Sim(args) => commands::sim(args).await,
             Command::Demo(args) => demo::run(args, &progress).await,
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(args, cli.config.as_deref()).await,
         }
     });
     match outcome {

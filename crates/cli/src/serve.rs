@@ -16,8 +16,9 @@ use crate::commands::Failure;
 use crate::serve_config::{self, ServeConfig, TenantConfig, duration};
 
 /// Runs the service until SIGTERM or Ctrl-C, then drains and exits.
-pub async fn run(args: ServeArgs) -> Result<(), Failure> {
-    let config = match &args.config {
+/// `config` is the `--config` file, whose `[serve]` table this reads.
+pub async fn run(args: ServeArgs, config: Option<&std::path::Path>) -> Result<(), Failure> {
+    let config = match config {
         Some(path) => serve_config::load(path)?,
         None => ServeConfig::default(),
     };
@@ -33,7 +34,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     }
     let mut tenants = Vec::with_capacity(config.tenants.len());
     for t in &config.tenants {
-        tenants.push(tenant(t, interval, full_interval)?);
+        tenants.push(tenant(t, interval, full_interval).await?);
     }
     let options = options(&args, &config)?;
     let store: Arc<dyn ocean_store::Store> = ocean_store::open(&spec).await?.into();
@@ -133,7 +134,7 @@ fn options(args: &ServeArgs, config: &ServeConfig) -> Result<Options, Failure> {
 }
 
 /// Exits the config's tenant as a [`Tenant`], with its clients built.
-fn tenant(
+async fn tenant(
     t: &TenantConfig,
     interval: Option<Duration>,
     full_interval: Option<Duration>,
@@ -141,7 +142,7 @@ fn tenant(
     let name = t.name.as_str();
     let tuning = Tuning {
         max_retries: None,
-        max_concurrency: t.max_concurrency.unwrap_or(10),
+        max_concurrency: t.max_concurrency,
         rate_limit: t.rate_limit,
         timeout: None,
     };
@@ -165,8 +166,9 @@ fn tenant(
                 url: Some(serve_config::expand(name, "url", &t.url)?),
                 email: Some(email),
                 token: Some(token),
+                ..JiraCredentials::default()
             };
-            let client = clients::jira(credentials, &tuning)?;
+            let client = clients::jira(credentials, &tuning).await?;
             let sync = SyncOptions {
                 jql: t
                     .jql

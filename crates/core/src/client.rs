@@ -21,7 +21,7 @@ use crate::secret::scrub;
 use crate::stats::Counters;
 use crate::throttle::Throttle;
 use crate::wait_hint::{HintReader, WaitHints};
-use crate::{Auth, Error, Result, RetryPolicy, Stats, StatusError, TransportKind};
+use crate::{Auth, Error, Result, RetryPolicy, Secret, Stats, StatusError, TransportKind};
 
 /// Bytes of an error body kept in [`StatusError::body_snippet`].
 const SNIPPET_BYTES: usize = 500;
@@ -392,12 +392,14 @@ impl Client {
         }
         let mut retries = 0u32;
         let mut refreshed = false;
+        // The provider token the last attempt carried, to name it when it is rejected.
+        let mut sent_token: Option<Secret> = None;
         loop {
             inner.throttle.ready().await;
             let outcome = {
                 let _permit = inner.permits.acquire().await.map_err(|_| closed())?;
                 inner.counters.sent();
-                self.send_once(parts, &url).await
+                self.send_once(parts, &url, &mut sent_token).await
             };
             let (error, wait) = match outcome {
                 Ok(response) => {
@@ -418,13 +420,20 @@ impl Client {
                             inner.throttle.server_pause(wait);
                         }
                     }
-                    if status == StatusCode::UNAUTHORIZED && inner.auth.can_refresh() && !refreshed
-                    {
+                    let stale = match &sent_token {
+                        Some(sent) if !refreshed => inner
+                            .auth
+                            .may_refresh(status.as_u16(), Some(sent))
+                            .await
+                            .then_some(sent),
+                        _ => None,
+                    };
+                    if let Some(stale) = stale {
                         // A stale token is not a server fault: resend once with a
                         // fresh one without charging the retry limits.
                         refreshed = true;
-                        inner.auth.refresh().await.map_err(Error::Token)?;
-                        tracing::info!(method = %parts.method, url = %url, "token refreshed after 401");
+                        inner.auth.refresh(stale).await.map_err(Error::Token)?;
+                        tracing::info!(method = %parts.method, url = %url, status = status.as_u16(), "token renewed after rejection");
                         continue;
                     } else if policy.retries_status(status, replay_safe) {
                         match hints.retry_after {
@@ -494,10 +503,15 @@ impl Client {
         Ok(url)
     }
 
-    async fn send_once(&self, parts: &RequestParts, url: &Url) -> Result<Response> {
+    async fn send_once(
+        &self,
+        parts: &RequestParts,
+        url: &Url,
+        sent_token: &mut Option<Secret>,
+    ) -> Result<Response> {
         let inner = &*self.inner;
         let mut headers = parts.headers.clone();
-        inner.auth.apply(&mut headers).await.map_err(Error::Token)?;
+        *sent_token = inner.auth.apply(&mut headers).await.map_err(Error::Token)?;
         let mut request = inner
             .http
             .request(parts.method.clone(), url.clone())

@@ -9,6 +9,8 @@
 //!   → concurrency limit → send and read → retry decision → trace.
 //! * [`Auth`]: Basic, Bearer (static, or refreshable via [`TokenProvider`]),
 //!   API-key header; credentials live in [`Secret`]s that never print.
+//! * [`RefreshingToken`]: the OAuth 2.0 refresh-token grant, renewed before expiry, one
+//!   refresh at a time, rotated refresh tokens kept atomically in a [`TokenFile`].
 //! * [`ListRequest`]: pagination as `Stream`s — offset, skip/take, cursor,
 //!   bare array — with guards against loops and silent drops, concurrent
 //!   in-order prefetch, item caps, typed items or lossless [`RawItem`]s.
@@ -45,6 +47,7 @@ mod endpoint;
 mod error;
 mod fanout;
 mod json_body;
+mod oauth;
 mod page;
 mod pagination;
 mod provider;
@@ -56,6 +59,7 @@ mod retry;
 mod secret;
 mod stats;
 mod throttle;
+mod token_store;
 pub mod wait_hint;
 pub mod webhook;
 
@@ -67,11 +71,12 @@ pub mod __fuzz;
 #[doc = include_str!("derive_docs.md")]
 pub mod derive_docs {}
 
-pub use auth::{Auth, TokenError, TokenProvider};
+pub use auth::{AccessToken, Auth, TokenError, TokenProvider};
 pub use client::{Client, ClientBuilder, ErrorMessages, Request, generic_error_messages};
 pub use endpoint::{Endpoint, Pagination};
 pub use error::{Error, PaginationGuard, Result, StatusError, TransportKind};
 pub use fanout::{FanOut, SkipRule};
+pub use oauth::{DEFAULT_RENEW_MARGIN, OAuthClient, OAuthError, RefreshingToken};
 pub use provider::{ItemChange, KindInfo, Provider};
 pub use raw::{RawItem, raw_field};
 pub use record::{ParentRef, Record};
@@ -80,6 +85,9 @@ pub use response::Response;
 pub use retry::{Jitter, RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use stats::Stats;
+pub use token_store::{
+    MemoryTokenStore, RefreshTokenStore, StoreError, TokenFile, write_atomically,
+};
 pub use webhook::WebhookSource;
 
 /// The derive; see [`derive_docs`].

@@ -28,6 +28,12 @@ pub(crate) fn is_board_without_feature(e: &Error) -> bool {
     is_bad_request_mentioning(e, &["does not support"])
 }
 
+/// A `400` from a board's backlog saying it has none: `Backlogs are not supported on this
+/// board` (kanban boards without a backlog).
+pub(crate) fn is_board_without_backlog(e: &Error) -> bool {
+    is_bad_request_mentioning(e, &["Backlogs are not supported"])
+}
+
 /// A JQL `400` about an issue key that does not exist or cannot be seen:
 /// `An issue with key 'X' does not exist for field 'key'.`,
 /// `The issue key 'X' for field 'key' is invalid.`

@@ -7,6 +7,7 @@ use ocean_core::{Auth, Client, ClientBuilder, ListRequest, RawItem, Secret, Toke
 use serde::de::DeserializeOwned;
 
 use crate::classify::is_not_found;
+use crate::deployment::Deployment;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
 use crate::sync::SyncOptions;
 use crate::{JiraKind, classify};
@@ -41,9 +42,17 @@ pub struct JiraClientBuilder {
     core: ClientBuilder,
     page_size: u32,
     fan_out: usize,
+    deployment: Deployment,
 }
 
 impl JiraClientBuilder {
+    /// Cloud (the default) or Data Center / Server: which paths the lists use. Find out with
+    /// [`Deployment::detect`], or [`JiraClient::detect_deployment`].
+    pub fn deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = deployment;
+        self
+    }
+
     /// Basic authentication: an Atlassian account e-mail and API token (Cloud), or a
     /// user name and password (Data Center).
     pub fn basic(mut self, email: &str, token: impl Into<Secret>) -> Self {
@@ -117,6 +126,7 @@ impl JiraClientBuilder {
             site: self.site.trim_end_matches('/').to_owned(),
             page_size: self.page_size,
             fan_out: self.fan_out,
+            deployment: self.deployment,
         })
     }
 }
@@ -130,6 +140,7 @@ pub struct JiraClient {
     site: String,
     pub(crate) page_size: u32,
     pub(crate) fan_out: usize,
+    pub(crate) deployment: Deployment,
 }
 
 impl fmt::Debug for JiraClient {
@@ -138,6 +149,7 @@ impl fmt::Debug for JiraClient {
             .field("core", &self.core)
             .field("page_size", &self.page_size)
             .field("fan_out", &self.fan_out)
+            .field("deployment", &self.deployment)
             .finish()
     }
 }
@@ -164,6 +176,7 @@ impl JiraClient {
                 .timeout(Some(Duration::from_secs(30))),
             page_size: 50,
             fan_out: 5,
+            deployment: Deployment::Cloud,
         }
     }
 
@@ -177,6 +190,27 @@ impl JiraClient {
         &self.site
     }
 
+    /// Cloud or Data Center, as built.
+    pub fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    /// This client with `deployment` instead (same connection pool and pacing).
+    #[must_use]
+    pub fn with_deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = deployment;
+        self
+    }
+
+    /// Asks the site which deployment it is (`GET /rest/api/2/serverInfo`).
+    ///
+    /// # Errors
+    ///
+    /// The request failed, or the answer has no `deploymentType`.
+    pub async fn detect_deployment(&self) -> ocean_core::Result<Deployment> {
+        Deployment::detect(&self.core).await
+    }
+
     /// True when the client authenticates with OAuth 2.0 (a token provider).
     pub fn is_oauth(&self) -> bool {
         matches!(self.core.auth(), Auth::Provider(_))
@@ -186,11 +220,19 @@ impl JiraClient {
         request.page_size(self.page_size)
     }
 
+    /// `T`'s list on this client's deployment (Data Center paths differ from Cloud's).
+    fn deployed<T: ocean_core::Resource>(&self) -> ListRequest<T> {
+        self.list(ListRequest::new(
+            &self.core,
+            self.deployment.endpoint::<T>(),
+        ))
+    }
+
     /// Every project the credentials can browse, with `expand=insight`.
     ///
     /// For another `expand`, start from `Project::list(jira.core())`.
     pub fn projects(&self) -> ListRequest<Project> {
-        self.list(Project::list(&self.core))
+        self.deployed::<Project>()
             .query("expand", DEFAULT_PROJECT_EXPAND)
     }
 
@@ -199,12 +241,13 @@ impl JiraClient {
     /// Override the body with `.body("fields", […])` or `.body("expand", "changelog")`.
     /// The JQL must be bounded (Jira rejects e.g. a lone `order by`).
     pub fn issues(&self, jql: &str) -> ListRequest<Issue> {
-        self.list(Issue::list(&self.core))
+        self.deployed::<Issue>()
             .body("jql", jql)
             .body("fields", ["*all"])
     }
 
-    /// Every user, active or not (a bare array, paged until an empty page).
+    /// Every user, active or not (a bare array, paged until an empty page). Cloud only: Data
+    /// Center users have no `accountId`; sync them with [`JiraKind::User`] instead.
     pub fn users(&self) -> ListRequest<User> {
         self.list(User::list(&self.core))
     }
@@ -228,21 +271,28 @@ impl JiraClient {
 
     /// Every release (version) of a project.
     pub fn releases(&self, project_key: &str) -> ListRequest<Release> {
-        self.list(Release::list(&self.core, project_key))
+        self.deployed::<Release>()
+            .path_param("project_key", project_key)
     }
 
     /// Every component of a project.
     pub fn components(&self, project_key: &str) -> ListRequest<Component> {
-        self.list(Component::list(&self.core, project_key))
+        self.deployed::<Component>()
+            .path_param("project_key", project_key)
     }
 
     /// Every worklog of an issue; add `.query("startedAfter", epoch_ms)` to narrow.
     pub fn worklogs(&self, issue_key: &str) -> ListRequest<Worklog> {
-        self.list(Worklog::list(&self.core, issue_key))
+        self.deployed::<Worklog>()
+            .path_param("issue_key", issue_key)
     }
 
+    /// `GET` one item; `path` is Cloud's, moved to `/rest/api/2` on Data Center.
     async fn get_one<T: DeserializeOwned>(&self, path: String) -> ocean_core::Result<T> {
-        self.core.get(path).send_json().await
+        self.core
+            .get(self.deployment.platform_path(&path))
+            .send_json()
+            .await
     }
 
     /// One project by key or id.
@@ -313,6 +363,9 @@ impl JiraClient {
     /// that they have the sync's shape; a numeric issue id is also sent as
     /// `reconcileIssues`, which makes the search see a change made a moment ago. Worklogs
     /// are read with `POST /rest/api/3/worklog/list`, which needs no issue.
+    ///
+    /// On Data Center the same resources are read under `/rest/api/2` (issues through
+    /// `POST /rest/api/2/search`), and a user by its `key` (`GET /rest/api/2/user?key=`).
     pub async fn fetch_one(&self, kind: JiraKind, id: &str) -> ocean_core::Result<Option<RawItem>> {
         let path = match kind {
             JiraKind::Issue => {
@@ -323,7 +376,11 @@ impl JiraClient {
             }
             JiraKind::Worklog => return self.fetch_worklog(id).await,
             JiraKind::User => {
-                let request = self.core.get("/rest/api/3/user").query("accountId", id);
+                // Data Center users have a `key` where Cloud ones have an `accountId`.
+                let request = match self.deployment {
+                    Deployment::Cloud => self.core.get("/rest/api/3/user").query("accountId", id),
+                    Deployment::DataCenter => self.core.get("/rest/api/2/user").query("key", id),
+                };
                 return found(request.send().await);
             }
             JiraKind::Project => format!("/rest/api/3/project/{}", segment(id)),
@@ -332,8 +389,19 @@ impl JiraClient {
             JiraKind::Epic => format!("/rest/agile/1.0/epic/{}", segment(id)),
             JiraKind::Release => format!("/rest/api/3/version/{}", segment(id)),
             JiraKind::Component => format!("/rest/api/3/component/{}", segment(id)),
+            // Jira sends no events for these (nor does Ocean fetch them one by one).
+            JiraKind::Team | JiraKind::Backlog => {
+                return Err(ocean_core::Error::Config(format!(
+                    "a single {kind} cannot be fetched; sync the kind instead"
+                )));
+            }
         };
-        found(self.core.get(path).send().await)
+        found(
+            self.core
+                .get(self.deployment.platform_path(&path))
+                .send()
+                .await,
+        )
     }
 
     /// Fetches one issue through the search, scoped by the options' JQL (the default JQL
@@ -380,14 +448,18 @@ impl JiraClient {
         if let Some(expand) = expand {
             body["expand"] = expand.into();
         }
-        if let Some(id) = reconcile_id {
-            body["reconcileIssues"] = serde_json::json!([id]);
-        }
-        let request = self
-            .core
-            .post("/rest/api/3/search/jql")
-            .json(&body)
-            .retryable(true);
+        // Data Center searches offset-paged `/rest/api/2/search`, always consistent, without
+        // `reconcileIssues`.
+        let path = match self.deployment {
+            Deployment::Cloud => {
+                if let Some(id) = reconcile_id {
+                    body["reconcileIssues"] = serde_json::json!([id]);
+                }
+                "/rest/api/3/search/jql"
+            }
+            Deployment::DataCenter => "/rest/api/2/search",
+        };
+        let request = self.core.post(path).json(&body).retryable(true);
         match request.send_json::<Found>().await {
             Ok(found) => Ok(found.issues.into_iter().next()),
             Err(e) if is_not_found(&e) || classify::is_unknown_issue_key(&e) => Ok(None),
@@ -402,7 +474,7 @@ impl JiraClient {
             .map_err(|_| ocean_core::Error::Config(format!("worklog id `{id}` is not a number")))?;
         let request = self
             .core
-            .post("/rest/api/3/worklog/list")
+            .post(self.deployment.platform_path("/rest/api/3/worklog/list"))
             .json(&serde_json::json!({ "ids": [id] }))
             .retryable(true);
         match request.send_json::<Vec<RawItem>>().await {

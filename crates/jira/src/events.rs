@@ -207,7 +207,9 @@ impl JiraEvent {
                 issue_id: doc.opt_id("worklog.issueId")?,
             },
             // `classify` yields no other kind.
-            JiraKind::Epic | JiraKind::Component => Self::Unsupported { webhook_event },
+            JiraKind::Epic | JiraKind::Component | JiraKind::Team | JiraKind::Backlog => {
+                Self::Unsupported { webhook_event }
+            }
         })
     }
 

@@ -34,11 +34,16 @@ pub enum JiraKind {
     Component,
     /// Worklogs of every issue the JQL matches.
     Worklog,
+    /// Atlassian Teams of the organisation in [`SyncOptions::org_id`](crate::SyncOptions),
+    /// each with its members in `__members` (Ocean's `team`).
+    Team,
+    /// Issues on every board's backlog (Ocean's `backlog`).
+    Backlog,
 }
 
 impl JiraKind {
     /// Every kind, parents before their children.
-    pub const ALL: [JiraKind; 9] = [
+    pub const ALL: [JiraKind; 11] = [
         Self::Project,
         Self::Issue,
         Self::User,
@@ -48,6 +53,8 @@ impl JiraKind {
         Self::Release,
         Self::Component,
         Self::Worklog,
+        Self::Team,
+        Self::Backlog,
     ];
 
     /// The kind's name: `"project"` … `"worklog"`.
@@ -62,16 +69,18 @@ impl JiraKind {
             Self::Release => "release",
             Self::Component => "component",
             Self::Worklog => "worklog",
+            Self::Team => "team",
+            Self::Backlog => "backlog",
         }
     }
 
     /// The kind whose items this kind is fetched under, if any.
     pub const fn parent(self) -> Option<JiraKind> {
         match self {
-            Self::Sprint | Self::Epic => Some(Self::Board),
+            Self::Sprint | Self::Epic | Self::Backlog => Some(Self::Board),
             Self::Release | Self::Component => Some(Self::Project),
             Self::Worklog => Some(Self::Issue),
-            Self::Project | Self::Issue | Self::User | Self::Board => None,
+            Self::Project | Self::Issue | Self::User | Self::Board | Self::Team => None,
         }
     }
 
@@ -135,11 +144,11 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_valid_ones() {
-        let err = "team".parse::<JiraKind>().unwrap_err();
+        let err = "teams".parse::<JiraKind>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown Jira kind `team`; valid kinds: project, issue, user, board, sprint, epic, \
-             release, component, worklog"
+            "unknown Jira kind `teams`; valid kinds: project, issue, user, board, sprint, epic, \
+             release, component, worklog, team, backlog"
         );
     }
 
@@ -158,6 +167,7 @@ mod tests {
                 ("release", Some("project_key")),
                 ("component", Some("project_key")),
                 ("worklog", Some("issue_key")),
+                ("backlog", Some("board_id")),
             ]
         );
     }

@@ -6,7 +6,8 @@
 //! [`ocean_core::ListRequest`], every fan-out through [`ocean_core::FanOut`].
 //!
 //! * [`JiraClient`]: Basic (e-mail + API token), Data Center PAT (bearer) or OAuth 2.0
-//!   (refreshable tokens through `api.atlassian.com`).
+//!   (refreshable tokens through `api.atlassian.com`): [`atlassian_tokens`] refreshes them
+//!   with rotating refresh tokens, [`find_cloud_id`] finds the site's cloud id.
 //! * Typed lists and getters per kind ([`JiraClient::projects`], [`JiraClient::issues`],
 //!   [`JiraClient::sprints`] …) over the [`models`], which keep unknown fields.
 //! * [`JiraClient::sync`]: the lossless path, each item's bytes untouched in a
@@ -46,30 +47,43 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Not covered
+//! ## Cloud and Data Center
 //!
-//! Data Center's own list endpoints (`/rest/api/2/search`, `/rest/api/2/project`) are not
-//! used: listing targets the Cloud v3 API, which recent Data Center versions do not serve.
-//! Data Center PATs work for webhooks and the agile API. Atlassian Teams are not synced.
+//! One client serves both: [`Deployment`] picks Cloud's `/rest/api/3` lists or Data Center's
+//! `/rest/api/2` ones (offset-paged `/rest/api/2/search`, bare-array projects and components,
+//! users by `username`), and [`JiraClient::detect_deployment`] asks the site's `serverInfo`.
+//! The synced records have the same shape; a Data Center user record identifies the user by
+//! `key` and `name` where a Cloud one has `accountId`. The typed [`JiraClient::users`] list
+//! and the single-item getters are Cloud only. Atlassian Teams are not synced.
 #![warn(missing_docs)]
 
+mod backlog;
 mod bulk;
 mod classify;
 mod client;
+mod deployment;
 pub mod events;
 mod kinds;
 pub mod models;
+mod oauth;
 mod profile;
 mod provider;
 mod sync;
+mod teams;
 mod webhook_source;
 mod webhooks;
 
+pub use backlog::DEFAULT_BACKLOG_JQL;
 pub use bulk::{BULK_FETCH_MAX, CENSUS_PAGE, IssueStrategy};
 pub use classify::is_jql_scope_error;
 pub use client::{ATLASSIAN_API_GATEWAY, DEFAULT_PROJECT_EXPAND, JiraClient, JiraClientBuilder};
+pub use deployment::{Deployment, ParseDeploymentError, SERVER_INFO_PATH};
 pub use events::verify_signature;
 pub use kinds::{JiraKind, ParseKindError};
+pub use oauth::{
+    ACCESSIBLE_RESOURCES_PATH, ATLASSIAN_TOKEN_URL, AccessibleResource, atlassian_tokens,
+    find_cloud_id,
+};
 pub use profile::{error_messages, retry_policy};
 pub use provider::{JiraProvider, OVERLAP_MINUTES};
 pub use sync::{DEFAULT_JQL, SyncOptions};

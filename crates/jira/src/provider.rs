@@ -80,12 +80,35 @@ impl JiraKind {
 pub struct JiraProvider {
     client: JiraClient,
     options: SyncOptions,
+    /// Options of single kinds, overriding `options` for those kinds.
+    per_kind: Vec<(JiraKind, SyncOptions)>,
 }
 
 impl JiraProvider {
     /// The provider of `client`'s site, syncing with `options`.
     pub fn new(client: JiraClient, options: SyncOptions) -> Self {
-        Self { client, options }
+        Self {
+            client,
+            options,
+            per_kind: Vec::new(),
+        }
+    }
+
+    /// Syncs `kind` with `options` instead of the provider's (a config file's per-kind
+    /// selector block). Worklogs are scoped by the worklog options' JQL, the census and
+    /// incremental issue windows by the issue options'.
+    pub fn kind_options(mut self, kind: JiraKind, options: SyncOptions) -> Self {
+        self.per_kind.retain(|(k, _)| *k != kind);
+        self.per_kind.push((kind, options));
+        self
+    }
+
+    /// The options `kind` syncs with.
+    fn options_for(&self, kind: JiraKind) -> &SyncOptions {
+        self.per_kind
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&self.options, |(_, options)| options)
     }
 
     /// The Jira client.
@@ -93,7 +116,7 @@ impl JiraProvider {
         &self.client
     }
 
-    /// The sync options.
+    /// The sync options of the kinds without options of their own.
     pub fn options(&self) -> &SyncOptions {
         &self.options
     }
@@ -101,7 +124,8 @@ impl JiraProvider {
     /// The options with the issue JQL narrowed to what changed in the last `minutes`,
     /// oldest change first (so an interrupted stream can resume where it was).
     fn window(&self, minutes: Option<i64>) -> SyncOptions {
-        let base = strip_order_by(self.options.effective_jql());
+        let issue = self.options_for(JiraKind::Issue);
+        let base = strip_order_by(issue.effective_jql());
         let jql = match minutes {
             Some(minutes) => {
                 format!("({base}) AND updated >= -{minutes}m ORDER BY updated ASC, key ASC")
@@ -110,7 +134,7 @@ impl JiraProvider {
         };
         SyncOptions {
             jql: Some(jql),
-            ..self.options.clone()
+            ..issue.clone()
         }
     }
 
@@ -119,11 +143,12 @@ impl JiraProvider {
         let since = (since - OVERLAP_MINUTES * 60_000).max(0);
         async_stream::try_stream! {
             let updated = provider.worklog_feed("/rest/api/3/worklog/updated", since).await?;
+            let list_path = provider.client.deployment().platform_path("/rest/api/3/worklog/list");
             for ids in updated.chunks(WORKLOG_LIST_CHUNK) {
                 let worklogs: Vec<RawItem> = provider
                     .client
                     .core()
-                    .post("/rest/api/3/worklog/list")
+                    .post(&list_path)
                     .json(&serde_json::json!({ "ids": ids }))
                     .retryable(true)
                     .send_json()
@@ -152,7 +177,7 @@ impl JiraProvider {
 
     /// The worklog ids of a change feed (`worklog/updated` or `worklog/deleted`) since
     /// `since`, page after page (`until` of one page is `since` of the next).
-    async fn worklog_feed(&self, path: &'static str, mut since: i64) -> Result<Vec<i64>> {
+    async fn worklog_feed(&self, cloud_path: &str, mut since: i64) -> Result<Vec<i64>> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Feed {
@@ -166,12 +191,13 @@ impl JiraProvider {
         struct Entry {
             worklog_id: i64,
         }
+        let path = self.client.deployment().platform_path(cloud_path);
         let mut ids = Vec::new();
         for _ in 0..MAX_FEED_PAGES {
             let page: Feed = self
                 .client
                 .core()
-                .get(path)
+                .get(&path)
                 .query("since", since)
                 .send_json()
                 .await?;
@@ -203,7 +229,7 @@ impl JiraProvider {
             .collect();
         let jql = format!(
             "({}) AND id in ({})",
-            strip_order_by(self.options.effective_jql()),
+            strip_order_by(self.options_for(JiraKind::Worklog).effective_jql()),
             ids.join(",")
         );
         let issues: Vec<RawItem> = self
@@ -251,7 +277,7 @@ impl Provider for JiraProvider {
                 let minutes = resume.and_then(minutes_since_timestamp);
                 self.client.sync(kind, &self.window(minutes))
             }
-            _ => self.client.sync(kind, &self.options),
+            _ => self.client.sync(kind, self.options_for(kind)),
         }
     }
 
@@ -297,10 +323,9 @@ impl Provider for JiraProvider {
         if parse(kind)? != JiraKind::Issue {
             return None;
         }
-        Some(
-            self.client
-                .issue_keys(strip_order_by(self.options.effective_jql())),
-        )
+        Some(self.client.issue_keys(strip_order_by(
+            self.options_for(JiraKind::Issue).effective_jql(),
+        )))
     }
 
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>> {
@@ -308,7 +333,8 @@ impl Provider for JiraProvider {
             let message = format!("unknown Jira kind `{kind}`");
             return async move { Err(ocean_core::Error::Config(message)) }.boxed();
         };
-        let (client, options, id) = (self.client.clone(), self.options.clone(), id.to_owned());
+        let options = self.options_for(kind).clone();
+        let (client, id) = (self.client.clone(), id.to_owned());
         async move {
             let item = match kind {
                 JiraKind::Issue => client.fetch_issue(&id, None, &options).await?,

@@ -5,8 +5,10 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, raw_field};
 
+use crate::backlog::{self, DEFAULT_BACKLOG_JQL};
 use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
 use crate::client::DEFAULT_PROJECT_EXPAND;
+use crate::deployment::Deployment;
 use crate::models::{Board, Component, Epic, Issue, Project, Release, Sprint, User, Worklog};
 use crate::{IssueStrategy, JiraClient, JiraKind};
 
@@ -60,6 +62,15 @@ pub struct SyncOptions {
     /// How issues are read: an id census then parallel bulk fetches (the default), or
     /// the search cursor.
     pub issue_strategy: IssueStrategy,
+    /// The Atlassian organisation whose teams the `team` kind syncs; without it, `team`
+    /// yields nothing (as Ocean's does without `atlassianOrganizationId`).
+    pub org_id: Option<String>,
+    /// Only components whose name or description contains this text, case-insensitive
+    /// (Ocean's `nameFilter`; Cloud's `query`); default all.
+    pub component_query: Option<String>,
+    /// The JQL narrowing each board's backlog; `None` means
+    /// [`DEFAULT_BACKLOG_JQL`](crate::DEFAULT_BACKLOG_JQL).
+    pub backlog_jql: Option<String>,
 }
 
 impl Default for SyncOptions {
@@ -77,6 +88,9 @@ impl Default for SyncOptions {
             worklogs_started_before: None,
             max_issues: None,
             issue_strategy: IssueStrategy::default(),
+            org_id: None,
+            component_query: None,
+            backlog_jql: None,
         }
     }
 }
@@ -98,6 +112,9 @@ impl JiraClient {
     ///   a warning.
     /// * `release`, `component`: every project's, tagged `project_key`.
     /// * `worklog`: the worklogs of every issue the JQL matches, tagged `issue_key`.
+    /// * `backlog`: the issues on every board's backlog, tagged `board_id`; boards without a
+    ///   backlog are skipped with a warning.
+    /// * `team`: the teams of [`SyncOptions::org_id`], each with its members as `__members`.
     ///
     /// A JQL that names a project the credentials cannot see makes Jira answer `400 The
     /// value 'X' does not exist for the field 'project'` for the whole query: the issue
@@ -157,13 +174,58 @@ impl JiraClient {
             }
             JiraKind::Component => {
                 let client = self.clone();
+                let query = options.component_query.clone();
                 let projects = self.raw::<Project>().stream();
                 self.fan_out(kind, projects, is_not_found, move |key| {
-                    client
-                        .raw::<Component>()
-                        .path_param("project_key", key)
-                        .stream()
+                    let mut list = client.raw::<Component>().path_param("project_key", key);
+                    match (&query, client.deployment) {
+                        (None, _) => list.stream(),
+                        (Some(q), Deployment::Cloud) => {
+                            list = list.query("query", q);
+                            list.stream()
+                        }
+                        // Data Center's list has no `query`: filter here, as Cloud would.
+                        (Some(q), Deployment::DataCenter) => {
+                            let needle = q.to_lowercase();
+                            list.stream()
+                                .try_filter(move |item| {
+                                    let hit = ["name", "description"].iter().any(|f| {
+                                        raw_field(item, f)
+                                            .ok()
+                                            .flatten()
+                                            .is_some_and(|v| v.to_lowercase().contains(&needle))
+                                    });
+                                    futures::future::ready(hit)
+                                })
+                                .boxed()
+                        }
+                    }
                 })
+            }
+            JiraKind::Team => self.team_records(options.org_id.as_deref()),
+            JiraKind::Backlog => {
+                let jql = options
+                    .backlog_jql
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_BACKLOG_JQL.to_owned());
+                let fields = options.fields.join(",");
+                let client = self.clone();
+                self.fan_out(
+                    kind,
+                    self.board_stream(options),
+                    backlog::skip,
+                    move |board| {
+                        ListRequest::<RawItem>::new(
+                            &client.core,
+                            backlog::endpoint(client.deployment),
+                        )
+                        .page_size(client.page_size)
+                        .path_param("board_id", board)
+                        .query("jql", &jql)
+                        .query("fields", &fields)
+                        .stream()
+                    },
+                )
             }
             JiraKind::Worklog => {
                 let (after, before) = (
@@ -188,7 +250,7 @@ impl JiraClient {
 
     /// A raw list of `T`'s endpoint with the client's page size.
     fn raw<T: Resource>(&self) -> ListRequest<RawItem> {
-        ListRequest::new(&self.core, T::endpoint()).page_size(self.page_size)
+        ListRequest::new(&self.core, self.deployment.endpoint::<T>()).page_size(self.page_size)
     }
 
     fn board_stream(&self, options: &SyncOptions) -> BoxStream<'static, Result<RawItem>> {
@@ -212,8 +274,12 @@ impl JiraClient {
         let jql = options.effective_jql().to_owned();
         let expand = options.expand.as_deref().filter(|_| with_expand);
         let issues = match options.issue_strategy {
-            // A census is only worth it when the issues carry more than their key.
-            IssueStrategy::Census if fields.iter().any(|f| f != "key" && f != "id") => {
+            // A census is only worth it when the issues carry more than their key, and
+            // only Cloud has `issue/bulkfetch`.
+            IssueStrategy::Census
+                if self.deployment() == Deployment::Cloud
+                    && fields.iter().any(|f| f != "key" && f != "id") =>
+            {
                 let keys = self.issue_keys(&jql);
                 let keys = match options.max_issues {
                     Some(max) => keys
@@ -294,7 +360,7 @@ impl JiraClient {
     }
 
     fn endpoint_url<T: Resource>(&self) -> String {
-        let path = T::endpoint().path().to_owned();
+        let path = self.deployment.endpoint::<T>().path().to_owned();
         self.core.url(&path).map_or(path, |u| u.to_string())
     }
 }

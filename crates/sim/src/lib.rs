@@ -71,8 +71,12 @@
 //!
 //! # Routes
 //!
-//! Jira under `/jira` (auth: Basic `JIRA_EMAIL:JIRA_TOKEN` or `Bearer JIRA_TOKEN`, else 401
-//! with an ErrorCollection):
+//! Jira under `/jira`, and under `/ex/jira/{CLOUD_ID}` as through Atlassian's OAuth gateway
+//! (auth: Basic `JIRA_EMAIL:JIRA_TOKEN`, `Bearer JIRA_TOKEN`, or `Bearer` a live OAuth access
+//! token; else 401 with an ErrorCollection). OAuth 2.0: `POST /oauth/token` (refresh-token
+//! grant; every grant rotates the refresh token and a reused one gets `400 invalid_grant`;
+//! access tokens expire after [`OAuthServer::set_access_token_lifetime`]) and
+//! `GET /oauth/token/accessible-resources`.
 //!
 //! | Route | Paging |
 //! |---|---|
@@ -98,6 +102,18 @@
 //! | `GET /rest/agile/1.0/board/{id}`, `/sprint/{id}`, `/epic/{idOrKey}` | item |
 //! | `GET\|POST /rest/webhooks/1.0/webhook`, `GET\|PUT\|DELETE …/{id}` | admin webhooks, bare array |
 //! | `GET\|POST\|DELETE /rest/api/3/webhook`, `PUT …/refresh` | dynamic webhooks (Bearer only) |
+//! | `GET /rest/api/{2,3}/serverInfo` | `deploymentType: "Cloud"` |
+//! | `GET /rest/software/1.0/board/{id}/backlog` | the board project's issues matching `jql`, `nextPageToken`; 400 on the kanban board |
+//! | `GET /gateway/api/public/teams/v1/org/{ORG_ID}/teams` | `{entities, cursor}`, `size` 50 |
+//! | `POST …/teams/{teamId}/members` | `{results, pageInfo{endCursor,hasNextPage}}`, `first` 50 |
+//!
+//! Jira Data Center under `/jira-dc` (same data and auth; see [`Simulator::jira_dc_url`]):
+//! `GET /rest/api/2/serverInfo` (`deploymentType: "Server"`), `/rest/api/2/project` (bare
+//! array), `/rest/api/2/project/{key}`, `…/version` (PageBean), `…/components` (bare array),
+//! `GET|POST /rest/api/2/search` (offset: `startAt`/`maxResults`/`total`), `/rest/api/2/issue/{key}`,
+//! `…/worklog`, `/rest/api/2/user/search?username=.` (users with `key`/`name`, no
+//! `accountId`), `/rest/agile/1.0/board/{id}/backlog` (offset), the agile API and admin
+//! webhooks.
 //!
 //! Octopus under `/octopus` (auth: `X-Octopus-ApiKey: OCTOPUS_API_KEY` or `?apikey=`, else
 //! 401; the key is never echoed):
@@ -182,6 +198,7 @@ mod feed;
 mod jql;
 mod json;
 mod mutation;
+mod oauth;
 mod query;
 mod render;
 mod rng;
@@ -197,6 +214,8 @@ pub use config::SimConfig;
 pub use dataset::Dataset;
 pub use faults::Faults;
 pub use mutation::{Mutation, MutationError, MutationOutcome};
+pub use oauth::{CLOUD_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN, OAuthServer};
+pub use routes::teams::ORG_ID;
 pub use server::Simulator;
 pub use stats::Stats;
 pub use webhooks::Delivery;

@@ -13,6 +13,7 @@ use crate::config::SimConfig;
 use crate::dataset::Dataset;
 use crate::faults::Faults;
 use crate::mutation::{self, Mutation, MutationError, MutationOutcome};
+use crate::oauth::OAuthServer;
 use crate::state::Shared;
 use crate::stats::{Counters, Stats};
 use crate::webhooks::Registry;
@@ -123,6 +124,7 @@ impl Simulator {
         let shared = Arc::new(Shared {
             dataset: Dataset::new(store),
             faults,
+            oauth: OAuthServer::default(),
             counters: Arc::new(Counters::default()),
             webhooks: Mutex::new(Registry::new()),
             selections: Default::default(),
@@ -176,12 +178,60 @@ impl Simulator {
         self.shared.jira_base.clone()
     }
 
+    /// The Jira Data Center site, `http://127.0.0.1:PORT/jira-dc`: the same data as
+    /// [`jira_url`](Self::jira_url) through Data Center's `/rest/api/2` paths and envelopes
+    /// (`serverInfo` says `deploymentType: "Server"`; users carry `key` and `name`, where the
+    /// `key` is the Cloud user's accountId). Auth: Basic `JIRA_EMAIL:JIRA_TOKEN` or `Bearer
+    /// JIRA_TOKEN` (a personal access token).
+    pub fn jira_dc_url(&self) -> String {
+        format!("{}/jira-dc", self.url())
+    }
+
     /// The Octopus server URL, `http://127.0.0.1:PORT/octopus`: the API is under `/api`.
     /// Links in responses are relative (`/api/Spaces-1/projects?skip=30&take=30`) and resolve
     /// against this URL, as with a server in a virtual directory. Auth: `X-Octopus-ApiKey:
     /// OCTOPUS_API_KEY`.
     pub fn octopus_url(&self) -> String {
         self.shared.octopus_base.clone()
+    }
+
+    /// The OAuth 2.0 token endpoint, `http://127.0.0.1:PORT/oauth/token` (refresh-token grant
+    /// with [`OAUTH_CLIENT_ID`](crate::OAUTH_CLIENT_ID), starting from
+    /// [`OAUTH_REFRESH_TOKEN`](crate::OAUTH_REFRESH_TOKEN)).
+    pub fn oauth_token_url(&self) -> String {
+        format!("{}/oauth/token", self.url())
+    }
+
+    /// The API gateway standing in for `https://api.atlassian.com`: `accessible-resources`
+    /// under `/oauth/token/accessible-resources`, the site under `/ex/jira/{CLOUD_ID}`.
+    pub fn oauth_api_url(&self) -> String {
+        self.url()
+    }
+
+    /// The teams the simulated organisation [`ORG_ID`](crate::ORG_ID) serves, each as a
+    /// synced `team` record's item: the team's fields plus `__members` (`[{"accountId"}]`).
+    pub fn jira_teams(&self) -> Vec<serde_json::Value> {
+        let users: Vec<String> = self
+            .dataset()
+            .jira("user")
+            .iter()
+            .filter_map(|u| u["accountId"].as_str().map(str::to_owned))
+            .collect();
+        routes::teams::derive(&users)
+            .into_iter()
+            .map(|(mut team, members)| {
+                team["__members"] = members
+                    .into_iter()
+                    .map(|a| serde_json::json!({ "accountId": a }))
+                    .collect();
+                team
+            })
+            .collect()
+    }
+
+    /// The OAuth server: token lifetime knob and refresh counters.
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.shared.oauth
     }
 
     /// The configuration the simulator was started with (the fault knobs may have moved since;

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::dataset::Dataset;
 use crate::faults::Faults;
+use crate::oauth::OAuthServer;
 use crate::routes::SelectionCache;
 use crate::stats::Counters;
 use crate::webhooks::Registry;
@@ -11,6 +12,7 @@ use crate::webhooks::Registry;
 pub(crate) struct Shared {
     pub(crate) dataset: Dataset,
     pub(crate) faults: Faults,
+    pub(crate) oauth: OAuthServer,
     pub(crate) counters: Arc<Counters>,
     pub(crate) webhooks: Mutex<Registry>,
     /// Evaluated JQL selections, so cursor walks evaluate once.

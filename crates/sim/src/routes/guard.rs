@@ -10,6 +10,7 @@ use base64::Engine as _;
 
 use super::reply::{self, ListPage};
 use crate::faults::Admission;
+use crate::oauth::AccessCheck;
 use crate::query::Params;
 use crate::render;
 use crate::state::AppState;
@@ -38,7 +39,7 @@ pub(crate) async fn octopus(State(st): State<AppState>, req: Request, next: Next
     guard(st, Provider::Octopus, req, next).await
 }
 
-fn jira_auth(headers: &HeaderMap) -> Option<JiraAuth> {
+fn jira_auth(st: &AppState, headers: &HeaderMap) -> Option<JiraAuth> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, credentials) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("basic") {
@@ -48,7 +49,9 @@ fn jira_auth(headers: &HeaderMap) -> Option<JiraAuth> {
         let expected = format!("{JIRA_EMAIL}:{JIRA_TOKEN}");
         (decoded == expected.as_bytes()).then_some(JiraAuth::Basic)
     } else if scheme.eq_ignore_ascii_case("bearer") {
-        (credentials.trim() == JIRA_TOKEN).then_some(JiraAuth::Bearer)
+        let token = credentials.trim();
+        (token == JIRA_TOKEN || st.oauth.check(token) == AccessCheck::Valid)
+            .then_some(JiraAuth::Bearer)
     } else {
         None
     }
@@ -131,7 +134,7 @@ async fn guard(st: AppState, provider: Provider, mut req: Request, next: Next) -
     }
 
     let authed = match provider {
-        Provider::Jira => match jira_auth(req.headers()) {
+        Provider::Jira => match jira_auth(&st, req.headers()) {
             Some(mode) => {
                 req.extensions_mut().insert(mode);
                 true

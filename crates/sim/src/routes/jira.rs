@@ -49,6 +49,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/api/3/version/{id}", get(version))
         .route("/rest/api/3/component/{id}", get(component))
         .route("/rest/api/3/mypermissions", get(my_permissions))
+        .route("/rest/api/2/serverInfo", get(server_info_cloud))
+        .route("/rest/api/3/serverInfo", get(server_info_cloud))
+        .merge(agile_routes())
+}
+
+/// Jira Software's agile API: the same paths and shapes on Cloud and Data Center.
+pub(super) fn agile_routes() -> Router<AppState> {
+    Router::new()
         .route("/rest/agile/1.0/board", get(boards))
         .route("/rest/agile/1.0/board/{id}", get(board))
         .route("/rest/agile/1.0/board/{id}/sprint", get(board_sprints))
@@ -56,6 +64,24 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/agile/1.0/board/{id}/project", get(board_projects))
         .route("/rest/agile/1.0/sprint/{id}", get(sprint))
         .route("/rest/agile/1.0/epic/{id}", get(epic))
+}
+
+/// `GET /rest/api/{2,3}/serverInfo` of a Cloud site: what clients probe to tell Cloud from
+/// Data Center.
+async fn server_info_cloud(State(st): State<AppState>) -> Response {
+    server_info(&st.jira_base, "Cloud", "1001.0.0-SNAPSHOT")
+}
+
+/// A `serverInfo` body.
+pub(super) fn server_info(base: &str, deployment: &str, version: &str) -> Response {
+    let body = serde_json::json!({
+        "baseUrl": base,
+        "version": version,
+        "deploymentType": deployment,
+        "buildNumber": 100_000,
+        "serverTitle": "ocean-sim",
+    });
+    reply::item(body.to_string().into())
 }
 
 /// Renders the agile API's page of `items` (already filtered, in served order); `total`
@@ -124,7 +150,7 @@ async fn project_search(State(st): State<AppState>, RawQuery(q): RawQuery) -> Re
     page_bean(&st, "/rest/api/3/project/search", &params, o, &rows)
 }
 
-async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Response {
+pub(super) async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.projects.get(&key) {
         Some(row) => reply::item(row.json()),
@@ -132,7 +158,7 @@ async fn project(State(st): State<AppState>, Path(key): Path<String>) -> Respons
     }
 }
 
-async fn project_versions(
+pub(super) async fn project_versions(
     State(st): State<AppState>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
@@ -193,7 +219,7 @@ async fn legacy_search() -> Response {
     )
 }
 
-async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response {
+pub(super) async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.issues.get(&key) {
         Some(row) => reply::item(row.json()),
@@ -201,7 +227,7 @@ async fn issue(State(st): State<AppState>, Path(key): Path<String>) -> Response 
     }
 }
 
-async fn worklogs(
+pub(super) async fn worklogs(
     State(st): State<AppState>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
@@ -225,7 +251,10 @@ async fn worklogs(
     ))
 }
 
-async fn worklog(State(st): State<AppState>, Path((key, id)): Path<(String, String)>) -> Response {
+pub(super) async fn worklog(
+    State(st): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+) -> Response {
     let store = st.dataset.read();
     let issue = store.jira.issues.resolve(&key);
     match (issue, store.jira.worklogs.get(&id)) {
@@ -270,7 +299,7 @@ async fn myself(State(st): State<AppState>) -> Response {
     reply::item(store.jira.people[0].full.clone())
 }
 
-async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.versions.get(&id) {
         Some(row) => reply::item(row.json()),
@@ -278,7 +307,7 @@ async fn version(State(st): State<AppState>, Path(id): Path<String>) -> Response
     }
 }
 
-async fn component(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn component(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let store = st.dataset.read();
     match store.jira.components.get(&id) {
         Some(row) => reply::item(row.json()),
@@ -429,7 +458,7 @@ async fn boards(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     agile_page(o, &slices(&bodies(&rows)), Some(rows.len()))
 }
 
-fn no_board(id: &str) -> Response {
+pub(super) fn no_board(id: &str) -> Response {
     not_found(&format!(
         "Board {id} does not exist or you do not have permission to see it."
     ))

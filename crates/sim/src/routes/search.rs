@@ -1,4 +1,5 @@
-//! `GET|POST /rest/api/3/search/jql`: cursor pagination with opaque `nextPageToken`s.
+//! `GET|POST /rest/api/3/search/jql`: cursor pagination with opaque `nextPageToken`s; and
+//! Data Center's offset-paged `GET|POST /rest/api/2/search`.
 //!
 //! A token is URL-safe base64 of `offset:fingerprint:anchor:sim`, where the fingerprint hashes
 //! the JQL and the anchor is the instant relative dates were resolved at on the first page; a
@@ -266,6 +267,70 @@ fn search(st: &AppState, req: SearchRequest) -> (Response, std::time::Duration) 
         reply::list(render::jql_page(&items, token.as_deref(), is_last)),
         delay,
     )
+}
+
+/// `GET /rest/api/2/search` on Data Center: offset pages (`startAt`, `maxResults`, `total`).
+pub(crate) async fn offset_get(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let (Ok(max_results), Ok(start_at)) = (params.int("maxResults"), params.int("startAt")) else {
+        return bad_request("The 'startAt' and 'maxResults' parameters must be numbers.");
+    };
+    let fields = params.list("fields");
+    offset_search(&st, params.get("jql"), start_at, max_results, fields)
+}
+
+/// `POST /rest/api/2/search` on Data Center: the same with the parameters in the body.
+pub(crate) async fn offset_post(State(st): State<AppState>, body: Bytes) -> Response {
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return bad_request("Can not deserialize the search request."),
+    };
+    let int = |name: &str| match &v[name] {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_i64()),
+        _ => Err(()),
+    };
+    let (Ok(max_results), Ok(start_at)) = (int("maxResults"), int("startAt")) else {
+        return bad_request("The 'startAt' and 'maxResults' fields must be numbers.");
+    };
+    let fields = match &v["fields"] {
+        // Data Center's default is every navigable field.
+        Value::Null => vec!["*navigable".to_owned()],
+        other => string_list(other),
+    };
+    offset_search(&st, v["jql"].as_str(), start_at, max_results, fields)
+}
+
+fn offset_search(
+    st: &AppState,
+    jql: Option<&str>,
+    start_at: Option<i64>,
+    max_results: Option<i64>,
+    fields: Vec<String>,
+) -> Response {
+    let q = match jql::parse(jql.unwrap_or("")) {
+        Ok(q) => q,
+        Err(e) => return bad_request(&e.message()),
+    };
+    let start = start_at.unwrap_or(0).max(0) as usize;
+    let max = max_results.map_or(DEFAULT_PAGE, |m| m.clamp(1, MAX_PAGE as i64) as usize);
+    let fields = Fields::parse(&fields);
+    let store = st.dataset.read();
+    let rows = select::select(&store, &q, time::now_ms());
+    let end = start.saturating_add(max).min(rows.len());
+    let mut body = format!(
+        "{{\"expand\":\"schema,names\",\"startAt\":{start},\"maxResults\":{max},\"total\":{},\"issues\":[",
+        rows.len()
+    )
+    .into_bytes();
+    for (i, row) in rows[start.min(end)..end].iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&fields.render(row, &st.jira_base));
+    }
+    body.extend_from_slice(b"]}");
+    reply::list(body.into())
 }
 
 /// `POST /rest/api/3/search/approximate-count`: `{"jql"}` → `{"count"}` (exact here).
