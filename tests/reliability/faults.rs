@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 use ocean_core::{Error, PaginationGuard, RawItem, Record, RetryPolicy, TransportKind};
-use ocean_jira::{JiraClient, JiraKind, SyncOptions};
+use ocean_jira::{IssueStrategy, JiraClient, JiraKind, SyncOptions};
 use ocean_octopus::{OctopusClient, OctopusKind};
 use ocean_sim::{JIRA_EMAIL, JIRA_TOKEN, OCTOPUS_API_KEY, SimConfig, Simulator};
 use serde_json::{Value, json};
@@ -219,8 +219,10 @@ async fn a_connection_reset_mid_body_is_retried_and_loses_nothing() {
             }
         });
         let jira = jira_at(&server.url, quick(4), 10);
+        // The search cursor itself is under test, not the census over it.
         let options = SyncOptions {
             jql: Some("project = P1".into()),
+            issue_strategy: IssueStrategy::Cursor,
             ..SyncOptions::default()
         };
         let records: Vec<Record> = jira
@@ -677,7 +679,11 @@ async fn a_cursor_that_repeats_is_a_typed_error_not_a_loop() {
             )
         });
         let jira = jira_at(&server.url, quick(2), 2);
-        let (records, err) = drain(jira.sync(JiraKind::Issue, &SyncOptions::default())).await;
+        let options = SyncOptions {
+            issue_strategy: IssueStrategy::Cursor,
+            ..SyncOptions::default()
+        };
+        let (records, err) = drain(jira.sync(JiraKind::Issue, &options)).await;
         let err = err.expect("a guard error");
         assert!(
             matches!(

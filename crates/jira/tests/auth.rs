@@ -5,7 +5,7 @@ mod support;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use ocean_core::RetryPolicy;
-use ocean_jira::{JiraClient, JiraKind, SyncOptions};
+use ocean_jira::{IssueStrategy, JiraClient, JiraKind, SyncOptions};
 use serde_json::json;
 use support::*;
 
@@ -86,9 +86,11 @@ async fn oauth_goes_through_the_gateway_and_refreshes_once_after_a_401() {
         .unwrap();
     assert_eq!(records.len(), 1);
     // Later requests, the search POST included, share the refreshed token.
-    let records = sync_all(&jira, JiraKind::Issue, &SyncOptions::default())
-        .await
-        .unwrap();
+    let cursor = SyncOptions {
+        issue_strategy: IssueStrategy::Cursor,
+        ..SyncOptions::default()
+    };
+    let records = sync_all(&jira, JiraKind::Issue, &cursor).await.unwrap();
     assert_eq!(records.len(), 1);
     stale.assert_calls_async(1).await;
     projects.assert_calls_async(1).await;

@@ -4,7 +4,7 @@ mod support;
 
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
-use ocean_jira::{DEFAULT_JQL, JiraKind, SyncOptions};
+use ocean_jira::{DEFAULT_JQL, IssueStrategy, JiraKind, SyncOptions};
 use serde_json::{Value, json};
 use support::*;
 
@@ -134,9 +134,11 @@ async fn issues_follow_the_cursor_in_the_post_body() {
     assert_eq!(fields.project.as_ref().unwrap().key.as_deref(), Some("EX"));
     assert!(fields.extra.contains_key("timetracking"));
 
-    let records = sync_all(&jira, JiraKind::Issue, &SyncOptions::default())
-        .await
-        .unwrap();
+    let cursor = SyncOptions {
+        issue_strategy: IssueStrategy::Cursor,
+        ..SyncOptions::default()
+    };
+    let records = sync_all(&jira, JiraKind::Issue, &cursor).await.unwrap();
     assert_eq!(records.len(), 3);
     let expected = &fixture("jira-search-jql-page-first.json")["issues"][0];
     assert_eq!(
@@ -173,6 +175,7 @@ async fn sync_options_shape_the_issue_search() {
         fields: vec!["summary".into(), "status".into()],
         expand: Some("changelog".into()),
         max_issues: Some(2),
+        issue_strategy: IssueStrategy::Cursor,
         ..SyncOptions::default()
     };
     // The cap ends the stream at 2 issues: the second page is never asked for.

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use ocean_core::{MemoryTokenStore, OAuthError, RefreshingToken, RetryPolicy};
-use ocean_jira::{JiraClient, JiraKind, SyncOptions, atlassian_tokens, find_cloud_id};
+use ocean_jira::{
+    IssueStrategy, JiraClient, JiraKind, SyncOptions, atlassian_tokens, find_cloud_id,
+};
 use ocean_sim::{SimConfig, Simulator};
 
 const LIFETIME: Duration = Duration::from_secs(1);
@@ -56,8 +58,13 @@ async fn a_sync_longer_than_three_token_lifetimes_refreshes_once_per_expiry() {
     let tokens = tokens(&sim, ocean_sim::OAUTH_REFRESH_TOKEN);
     let jira = client(&sim, tokens.clone()).await;
     let started = Instant::now();
+    // The cursor reads one page at a time: the sync outlives several tokens.
+    let cursor = SyncOptions {
+        issue_strategy: IssueStrategy::Cursor,
+        ..SyncOptions::default()
+    };
     let records: Vec<_> = jira
-        .sync(JiraKind::Issue, &SyncOptions::default())
+        .sync(JiraKind::Issue, &cursor)
         .try_collect()
         .await
         .unwrap();

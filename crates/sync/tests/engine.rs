@@ -207,11 +207,17 @@ async fn stores(test: &str) -> Vec<(String, Box<dyn Store>)> {
     stores
 }
 
-/// A tenant of its own per test and store, so runs never share a scope.
+/// A tenant of its own per test, store and run (a PostgreSQL database outlives a run), so
+/// runs never share a scope.
 fn tenant(test: &str, store: &str) -> String {
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!(
-        "https://{test}.{}.example",
-        store.split(':').next().unwrap()
+        "https://{test}.{}.{}-{run}.example",
+        store.split(':').next().unwrap(),
+        std::process::id()
     )
 }
 
@@ -238,8 +244,11 @@ async fn live_ids(store: &dyn Store, kind: &str, tenant_url: &str) -> Vec<String
         .map(|item| item.unwrap())
         .collect()
         .await;
-    let _ = tenant_url;
-    items.into_iter().map(|item| item.id).collect()
+    items
+        .into_iter()
+        .filter(|item| item.tenant == tenant_url)
+        .map(|item| item.id)
+        .collect()
 }
 
 fn settings() -> Settings {
