@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, Write};
 
 use futures::TryStreamExt;
-use ocean_core::{KindInfo, Provider};
+use ocean_core::Provider;
 use ocean_store::{CatalogItem, ExportFilter, Store};
 use ocean_sync::{Feed, KindReport, Mode, NdjsonFeed, NoFeed, RunReport, Settings};
 
@@ -18,7 +18,7 @@ pub async fn sync(
     store_spec: &str,
     args: &StoreArgs,
 ) -> Result<(), Failure> {
-    let kinds = selected(provider, kinds)?;
+    let kinds = crate::sync::selected(provider, kinds)?;
     let store = ocean_store::open(store_spec).await?;
     let settings = Settings {
         full: args.full,
@@ -42,20 +42,6 @@ pub async fn sync(
     } else {
         Err(format!("{} kinds failed: {}", provider.name(), failed.join(", ")).into())
     }
-}
-
-/// The kinds named, in the provider's order (parents first), or all of them.
-fn selected(provider: &dyn Provider, names: &[&str]) -> Result<Vec<&'static KindInfo>, Failure> {
-    for name in names {
-        if provider.kind(name).is_none() {
-            return Err(format!("unknown {} kind `{name}`", provider.name()).into());
-        }
-    }
-    Ok(provider
-        .kinds()
-        .iter()
-        .filter(|k| names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(k.name)))
-        .collect())
 }
 
 /// The summary of a run: warnings first, then one row per kind.

@@ -15,9 +15,6 @@ use crate::oauth;
 /// Requests in flight at once unless told otherwise (Ocean's).
 const DEFAULT_CONCURRENCY: usize = 10;
 
-/// The header Octopus subscriptions carry the shared secret in.
-pub const OCTOPUS_SECRET_HEADER: &str = "X-Ocean-Webhook-Secret";
-
 /// A credential the user did not give: its flag and environment variable.
 struct Missing {
     flag: &'static str,

@@ -3,58 +3,22 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ocean_core::Secret;
-use ocean_jira::{JiraKind, SyncOptions, WebhookOptions};
-use ocean_octopus::{OctopusKind, SubscriptionOptions};
+use ocean_core::{Provider, Secret};
+use ocean_jira::{JiraProvider, SyncOptions};
+use ocean_octopus::OctopusProvider;
 use ocean_sim::{SimConfig, Simulator};
 
 use crate::args::{ListenTarget, SimArgs, SyncTarget, WebhookTarget};
 use crate::catalog;
-use crate::clients::{self, OCTOPUS_SECRET_HEADER};
+use crate::clients;
 use crate::report::{Progress, write_summary};
 use crate::sync::{self, Job, Sink};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-fn jira_jobs(
-    client: &ocean_jira::JiraClient,
-    kinds: &[JiraKind],
-    options: &SyncOptions,
-) -> Vec<Job> {
-    let kinds = if kinds.is_empty() {
-        &JiraKind::ALL[..]
-    } else {
-        kinds
-    };
-    kinds
-        .iter()
-        .map(|kind| Job {
-            provider: "jira",
-            kind: kind.as_str(),
-            records: client.sync(*kind, options),
-        })
-        .collect()
-}
-
-fn octopus_jobs(client: &ocean_octopus::OctopusClient, kinds: &[OctopusKind]) -> Vec<Job> {
-    let kinds = if kinds.is_empty() {
-        &OctopusKind::ALL[..]
-    } else {
-        kinds
-    };
-    kinds
-        .iter()
-        .map(|kind| Job {
-            provider: "octopus",
-            kind: kind.as_str(),
-            records: client.sync(*kind),
-        })
-        .collect()
-}
-
-/// `ocean sync …`: every item of the chosen kinds as NDJSON.
+/// `ocean sync …`: every item of the chosen kinds, as NDJSON or into a catalog.
 pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure> {
-    let (core, jobs, output) = match target {
+    let (provider, kinds, output, store): (Box<dyn Provider>, Vec<&str>, _, _) = match target {
         SyncTarget::Jira {
             credentials,
             kinds,
@@ -67,22 +31,21 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
             tuning,
         } => {
             let client = clients::jira(credentials, &tuning).await?;
+            if store.store.is_none() && !selectors.is_empty() {
+                // Several selector blocks of a kind are several jobs: NDJSON holds them all.
+                let core = client.core().clone();
+                let jobs = crate::selectors::jobs(&client, selectors);
+                return write_ndjson(&core, jobs, output.file.as_deref(), progress).await;
+            }
             let options = SyncOptions {
                 jql,
                 issue_strategy,
                 org_id,
                 ..SyncOptions::default()
             };
-            if let Some(spec) = &store.store {
-                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                let provider = crate::selectors::provider(client, options, selectors)?;
-                return catalog::sync(&provider, &names, spec, &store).await;
-            }
-            let jobs = match selectors.is_empty() {
-                true => jira_jobs(&client, &kinds, &options),
-                false => crate::selectors::jobs(&client, selectors),
-            };
-            (client.core().clone(), jobs, output)
+            let provider = crate::selectors::provider(client, options, selectors)?;
+            let names = kinds.iter().map(|k| k.as_str()).collect();
+            (Box::new(provider), names, output, store)
         }
         SyncTarget::Octopus {
             credentials,
@@ -94,48 +57,52 @@ pub async fn sync(target: SyncTarget, progress: &Progress) -> Result<(), Failure
         } => {
             let cap = Some(max_items.unwrap_or(1000)).filter(|&n| n > 0);
             let client = clients::octopus(credentials, &tuning, cap)?;
-            if let Some(spec) = &store.store {
-                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                let provider = ocean_octopus::OctopusProvider::new(client);
-                return catalog::sync(&provider, &names, spec, &store).await;
-            }
-            (client.core().clone(), octopus_jobs(&client, &kinds), output)
+            let names = kinds.iter().map(|k| k.as_str()).collect();
+            (Box::new(OctopusProvider::new(client)), names, output, store)
         }
     };
-    let mut sink = Sink::open(output.file.as_deref())?;
-    let outcome = sync::run(&core, jobs, &mut sink, progress).await;
-    sink.flush()?;
-    let reports = match outcome {
-        Ok(reports) => reports,
-        Err(failed) => {
-            progress
-                .bars()
-                .suspend(|| write_summary(&mut std::io::stderr(), &failed.done))?;
-            return Err(failed.error);
+    match &store.store {
+        Some(spec) => catalog::sync(provider.as_ref(), &kinds, spec, &store).await,
+        None => {
+            let jobs = sync::jobs(provider.as_ref(), &kinds)?;
+            write_ndjson(provider.client(), jobs, output.file.as_deref(), progress).await
         }
+    }
+}
+
+/// Runs `jobs` into NDJSON (stdout or `file`) and prints the summary on stderr.
+async fn write_ndjson(
+    core: &ocean_core::Client,
+    jobs: Vec<Job>,
+    file: Option<&std::path::Path>,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    let mut sink = Sink::open(file)?;
+    let outcome = sync::run(core, jobs, &mut sink, progress).await;
+    sink.flush()?;
+    let (reports, outcome) = match outcome {
+        Ok(reports) => (reports, Ok(())),
+        Err(failed) => (failed.done, Err(failed.error)),
     };
     progress
         .bars()
         .suspend(|| write_summary(&mut std::io::stderr(), &reports))?;
-    Ok(())
+    outcome
 }
 
 /// `ocean webhooks …`: register, or find, the webhook of each target.
 pub async fn webhooks(target: WebhookTarget) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match target {
+    let (provider, app): (Box<dyn Provider>, _) = match target {
         WebhookTarget::Jira {
             app,
             credentials,
             tuning,
         } => {
             let client = clients::jira(credentials, &tuning).await?;
-            let options = WebhookOptions {
-                secret: app.secret.map(Secret::new),
-                ..WebhookOptions::default()
-            };
-            let outcome = client.ensure_webhook(&app.app_host, &options).await?;
-            writeln!(out, "jira {}: {outcome}", client.site_url())?;
+            (
+                Box::new(JiraProvider::new(client, SyncOptions::default())),
+                app,
+            )
         }
         WebhookTarget::Octopus {
             app,
@@ -143,17 +110,16 @@ pub async fn webhooks(target: WebhookTarget) -> Result<(), Failure> {
             tuning,
         } => {
             let client = clients::octopus(credentials, &tuning, None)?;
-            let header = app
-                .secret
-                .map(|s| (OCTOPUS_SECRET_HEADER.to_owned(), Secret::new(s)));
-            let options = SubscriptionOptions {
-                header,
-                ..SubscriptionOptions::default()
-            };
-            for space in client.ensure_subscriptions(&app.app_host, &options).await? {
-                writeln!(out, "octopus {}: {}", space.space_id, space.outcome)?;
-            }
+            (Box::new(OctopusProvider::new(client)), app)
         }
+    };
+    let secret = app.secret.map(Secret::new);
+    let lines = provider
+        .ensure_webhooks(&app.app_host, secret.as_ref())
+        .await?;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{} {line}", provider.name())?;
     }
     Ok(())
 }

@@ -2,20 +2,24 @@
 
 use std::sync::Arc;
 
-use ocean_core::Provider;
-use ocean_jira::{JiraProvider, JiraWebhooks, SyncOptions};
-use ocean_listen::{ChangeSink, ListenOptions, NdjsonSink, WEBHOOK_PATH, WebhookSource};
-use ocean_octopus::{OctopusProvider, OctopusWebhooks};
+use ocean_core::{Provider, Secret};
+use ocean_jira::{JiraProvider, SyncOptions};
+use ocean_listen::{ChangeSink, ListenOptions, NdjsonSink, WEBHOOK_PATH};
+use ocean_octopus::OctopusProvider;
 use tokio::net::TcpListener;
 
 use crate::args::{ListenArgs, ListenTarget};
-use crate::clients::{self, OCTOPUS_SECRET_HEADER};
+use crate::clients;
 use crate::commands::Failure;
 use crate::listen_store::StoreSink;
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the queued deliveries.
 pub async fn run(target: ListenTarget) -> Result<(), Failure> {
-    let (source, server, provider) = source(target).await?;
+    let (provider, server) = provider(target).await?;
+    let secret = server.secret.clone().map(Secret::new);
+    let source = provider
+        .webhook_source(secret.as_ref())
+        .ok_or_else(|| format!("{} has no webhooks to listen to", provider.name()))?;
     let options = ListenOptions::default()
         .queue_capacity(server.queue)
         .body_limit(server.max_body);
@@ -40,12 +44,8 @@ pub async fn run(target: ListenTarget) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The provider's webhook source, the listener's settings, and the provider whose catalog a
-/// `--store` listener updates.
-type Listening = (Arc<dyn WebhookSource>, ListenArgs, Box<dyn Provider>);
-
-/// The provider's webhook source, with the secret if one was given.
-async fn source(target: ListenTarget) -> Result<Listening, Failure> {
+/// The provider whose webhooks are received, and the listener's settings.
+async fn provider(target: ListenTarget) -> Result<(Box<dyn Provider>, ListenArgs), Failure> {
     Ok(match target {
         ListenTarget::Jira {
             server,
@@ -58,12 +58,7 @@ async fn source(target: ListenTarget) -> Result<Listening, Failure> {
                 jql,
                 ..SyncOptions::default()
             };
-            let provider = Box::new(JiraProvider::new(client.clone(), options.clone()));
-            let mut source = JiraWebhooks::new(client).sync_options(options);
-            if let Some(secret) = &server.secret {
-                source = source.secret(secret.as_str());
-            }
-            (Arc::new(source), server, provider)
+            (Box::new(JiraProvider::new(client, options)), server)
         }
         ListenTarget::Octopus {
             server,
@@ -71,12 +66,7 @@ async fn source(target: ListenTarget) -> Result<Listening, Failure> {
             tuning,
         } => {
             let client = clients::octopus(credentials, &tuning, None)?;
-            let provider = Box::new(OctopusProvider::new(client.clone()));
-            let mut source = OctopusWebhooks::new(client);
-            if let Some(secret) = &server.secret {
-                source = source.header(OCTOPUS_SECRET_HEADER, secret.as_str());
-            }
-            (Arc::new(source), server, provider)
+            (Box::new(OctopusProvider::new(client)), server)
         }
     })
 }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ocean_core::{KindInfo, Provider, Secret};
-use ocean_jira::{JiraProvider, JiraWebhooks, SyncOptions, WebhookOptions};
-use ocean_octopus::{OctopusProvider, OctopusWebhooks, SubscriptionOptions};
-use ocean_serve::{JiraRepair, OctopusRepair, Options, Service, Tenant};
+use ocean_jira::{JiraProvider, SyncOptions};
+use ocean_octopus::OctopusProvider;
+use ocean_serve::{Options, ProviderRepair, Service, Tenant};
 
 use crate::args::{JiraCredentials, OctopusCredentials, ServeArgs, Tuning};
-use crate::clients::{self, OCTOPUS_SECRET_HEADER};
+use crate::clients;
 use crate::commands::Failure;
 use crate::serve_config::{self, ServeConfig, TenantConfig, duration};
 
@@ -152,8 +152,7 @@ async fn tenant(
         &t.webhook_secret,
         &t.webhook_secret_env,
     )?;
-    let repair = t.repair_webhook.unwrap_or(true);
-    let mut tenant = match t.provider.as_str() {
+    let provider: Arc<dyn Provider> = match t.provider.as_str() {
         "jira" => {
             let token = serve_config::secret(name, "token", &t.token, &t.token_env)?
                 .ok_or_else(|| format!("tenant {name:?}: give `token_env` (or `token`)"))?;
@@ -177,22 +176,7 @@ async fn tenant(
                     .transpose()?,
                 ..SyncOptions::default()
             };
-            let provider = Arc::new(JiraProvider::new(client.clone(), sync.clone()));
-            let mut source = JiraWebhooks::new(client.clone()).sync_options(sync);
-            if let Some(s) = &secret {
-                source = source.secret(s.as_str());
-            }
-            let mut tenant = Tenant::new(name, provider, Arc::new(source));
-            if repair {
-                tenant.repair = Some(Arc::new(JiraRepair {
-                    client,
-                    options: WebhookOptions {
-                        secret: secret.clone().map(Secret::new),
-                        ..WebhookOptions::default()
-                    },
-                }));
-            }
-            tenant
+            Arc::new(JiraProvider::new(client, sync))
         }
         "octopus" => {
             let key = serve_config::secret(name, "api_key", &t.api_key, &t.api_key_env)?
@@ -202,25 +186,11 @@ async fn tenant(
                 api_key: Some(key),
             };
             let max_items = Some(t.max_items.unwrap_or(1000)).filter(|n| *n > 0);
-            let client = clients::octopus(credentials, &tuning, max_items)?;
-            let provider = Arc::new(OctopusProvider::new(client.clone()));
-            let mut source = OctopusWebhooks::new(client.clone());
-            if let Some(s) = &secret {
-                source = source.header(OCTOPUS_SECRET_HEADER, s.as_str());
-            }
-            let mut tenant = Tenant::new(name, provider, Arc::new(source));
-            if repair {
-                tenant.repair = Some(Arc::new(OctopusRepair {
-                    client,
-                    options: SubscriptionOptions {
-                        header: secret
-                            .clone()
-                            .map(|s| (OCTOPUS_SECRET_HEADER.to_owned(), Secret::new(s))),
-                        ..SubscriptionOptions::default()
-                    },
-                }));
-            }
-            tenant
+            Arc::new(OctopusProvider::new(clients::octopus(
+                credentials,
+                &tuning,
+                max_items,
+            )?))
         }
         other => {
             return Err(format!(
@@ -229,6 +199,14 @@ async fn tenant(
             .into());
         }
     };
+    let secret = secret.map(Secret::new);
+    let source = provider
+        .webhook_source(secret.as_ref())
+        .ok_or_else(|| format!("tenant {name:?}: {} has no webhooks", provider.name()))?;
+    let mut tenant = Tenant::new(name, Arc::clone(&provider), source);
+    if t.repair_webhook.unwrap_or(true) {
+        tenant.repair = Some(Arc::new(ProviderRepair { provider, secret }));
+    }
     tenant.kinds = kinds(name, tenant.provider.as_ref(), &t.kinds)?;
     if let Some(d) = pick(&None, &t.interval, "interval")?.or(interval) {
         tenant.interval = d;

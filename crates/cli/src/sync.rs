@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use ocean_core::{Client, Record};
+use ocean_core::{Client, KindInfo, Provider, Record};
 
+use crate::commands::Failure;
 use crate::report::{KindReport, Progress};
 
 /// Where NDJSON lines go.
@@ -44,6 +45,35 @@ pub struct Job {
     pub provider: &'static str,
     pub kind: &'static str,
     pub records: BoxStream<'static, ocean_core::Result<Record>>,
+}
+
+/// The kinds named, in the provider's order (parents first), or all of them.
+pub fn selected(
+    provider: &dyn Provider,
+    names: &[&str],
+) -> Result<Vec<&'static KindInfo>, Failure> {
+    for name in names {
+        if provider.kind(name).is_none() {
+            return Err(format!("unknown {} kind `{name}`", provider.name()).into());
+        }
+    }
+    Ok(provider
+        .kinds()
+        .iter()
+        .filter(|k| names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(k.name)))
+        .collect())
+}
+
+/// A job per kind named (all when none): each kind's full stream.
+pub fn jobs(provider: &dyn Provider, names: &[&str]) -> Result<Vec<Job>, Failure> {
+    Ok(selected(provider, names)?
+        .into_iter()
+        .map(|kind| Job {
+            provider: provider.name(),
+            kind: kind.name,
+            records: provider.full(kind.name, None),
+        })
+        .collect())
 }
 
 /// Why a sync stopped early, with what was done before.

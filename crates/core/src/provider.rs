@@ -1,12 +1,14 @@
 //! The contract between a provider crate and what drives it (a sync engine, a CLI, a
 //! service): its kinds, a full stream per kind, changes since a bookmark, an id-only
-//! census, and one item fetched again. Kinds are named by `&str`, so one engine drives
-//! any provider through `dyn Provider`.
+//! census, one item fetched again, and its webhooks. Kinds are named by `&str`, so one
+//! engine, CLI or service drives any provider through `dyn Provider`.
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
-use crate::{Client, Record, Result};
+use crate::{Client, Error, Record, Result, Secret, WebhookSource};
 
 /// What a driver needs to know about one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,4 +96,25 @@ pub trait Provider: Send + Sync + 'static {
 
     /// One item of `kind` fetched again; `Ok(None)` when it is gone (or out of scope).
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>>;
+
+    /// The receiver of this tenant's webhook deliveries, checking each against `secret`
+    /// (a signature or a shared header, as the provider's webhooks allow); `None` when the
+    /// provider has no webhooks.
+    fn webhook_source(&self, secret: Option<&Secret>) -> Option<Arc<dyn WebhookSource>> {
+        let _ = secret;
+        None
+    }
+
+    /// Registers, or finds and repairs, whatever makes the provider post this tenant's
+    /// changes to `{app_host}/integration/webhook` with `secret`: one line per
+    /// registration saying what was done (`"https://site: webhook created"`).
+    fn ensure_webhooks<'a>(
+        &'a self,
+        app_host: &'a str,
+        secret: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Vec<String>>> {
+        let _ = (app_host, secret);
+        let message = format!("{} has no webhooks to register", self.name());
+        Box::pin(async move { Err(Error::Config(message)) })
+    }
 }

@@ -2,15 +2,19 @@
 //! Jira site true — full streams, issues and worklogs changed since a bookmark, an id-only
 //! census of the JQL, one item fetched again.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use ocean_core::{Client, ItemChange, KindInfo, Provider, RawItem, Record, Result, raw_field};
+use ocean_core::{
+    Client, ItemChange, KindInfo, Provider, RawItem, Record, Result, Secret, WebhookSource,
+    raw_field,
+};
 use serde::Deserialize;
 
-use crate::{JiraClient, JiraKind, SyncOptions};
+use crate::{JiraClient, JiraKind, JiraWebhooks, SyncOptions, WebhookOptions};
 
 /// How far back before the bookmark an incremental issue or worklog run looks, in
 /// minutes. JQL compares `updated` at minute precision, Jira's search index trails
@@ -341,6 +345,33 @@ impl Provider for JiraProvider {
                 _ => client.fetch_one(kind, &id).await?,
             };
             Ok(item.map(|item| Record::new(kind.as_str(), item)))
+        }
+        .boxed()
+    }
+
+    /// Deliveries signed with `secret`; issues re-fetched within the issue options' JQL.
+    fn webhook_source(&self, secret: Option<&Secret>) -> Option<Arc<dyn WebhookSource>> {
+        let mut source = JiraWebhooks::new(self.client.clone())
+            .sync_options(self.options_for(JiraKind::Issue).clone());
+        if let Some(secret) = secret {
+            source = source.secret(secret.clone());
+        }
+        Some(Arc::new(source))
+    }
+
+    /// The site's one webhook: `https://site: webhook created`.
+    fn ensure_webhooks<'a>(
+        &'a self,
+        app_host: &'a str,
+        secret: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Vec<String>>> {
+        let options = WebhookOptions {
+            secret: secret.cloned(),
+            ..WebhookOptions::default()
+        };
+        async move {
+            let outcome = self.client.ensure_webhook(app_host, &options).await?;
+            Ok(vec![format!("{}: {outcome}", self.client.site_url())])
         }
         .boxed()
     }

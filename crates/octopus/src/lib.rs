@@ -144,8 +144,9 @@ pub use models::{Deployment, Environment, Machine, Project, Release, Space};
 pub use provider::OctopusProvider;
 pub use rate_limit::rate_limit_hints;
 pub use subscriptions::{
-    EVENT_CATEGORIES, EventNotification, SpaceOutcome, Subscription, SubscriptionFilter,
-    SubscriptionOptions, SubscriptionOutcome, WEBHOOK_PATH, WEBHOOK_TIMEOUT, webhook_url,
+    EVENT_CATEGORIES, EventNotification, SECRET_HEADER, SpaceOutcome, Subscription,
+    SubscriptionFilter, SubscriptionOptions, SubscriptionOutcome, WEBHOOK_PATH, WEBHOOK_TIMEOUT,
+    webhook_url,
 };
 pub use sync::SPACE_FIELD;
 pub use webhook_source::OctopusWebhooks;

@@ -9,9 +9,11 @@
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use ocean_core::{Client, ItemChange, KindInfo, Provider, Record, Result};
+use std::sync::Arc;
 
-use crate::{OctopusClient, OctopusKind};
+use ocean_core::{Client, ItemChange, KindInfo, Provider, Record, Result, Secret, WebhookSource};
+
+use crate::{OctopusClient, OctopusKind, OctopusWebhooks, SECRET_HEADER, SubscriptionOptions};
 
 /// Every Octopus kind as the engine sees it, derived from [`OctopusKind`].
 static KINDS: [KindInfo; OctopusKind::ALL.len()] = {
@@ -124,6 +126,34 @@ impl Provider for OctopusProvider {
                 .map_err(|e: crate::ParseKindError| ocean_core::Error::Config(e.to_string()))?;
             let item = client.fetch_one(kind, "", &id).await?;
             Ok(item.map(|item| Record::new(kind.as_str(), item)))
+        }
+        .boxed()
+    }
+
+    fn webhook_source(&self, secret: Option<&Secret>) -> Option<Arc<dyn WebhookSource>> {
+        let mut source = OctopusWebhooks::new(self.client.clone());
+        if let Some(secret) = secret {
+            source = source.header(SECRET_HEADER, secret.clone());
+        }
+        Some(Arc::new(source))
+    }
+
+    /// One subscription per space, each line `Spaces-1: created`.
+    fn ensure_webhooks<'a>(
+        &'a self,
+        app_host: &'a str,
+        secret: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Vec<String>>> {
+        let options = SubscriptionOptions {
+            header: secret.map(|s| (SECRET_HEADER.to_owned(), s.clone())),
+            ..SubscriptionOptions::default()
+        };
+        async move {
+            let spaces = self.client.ensure_subscriptions(app_host, &options).await?;
+            Ok(spaces
+                .iter()
+                .map(|space| format!("{}: {}", space.space_id, space.outcome))
+                .collect())
         }
         .boxed()
     }

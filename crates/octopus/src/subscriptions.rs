@@ -17,6 +17,10 @@ use crate::{OctopusClient, OctopusKind};
 /// The path, under the app host, where the receiver listens (Ocean's route).
 pub const WEBHOOK_PATH: &str = "/integration/webhook";
 
+/// The header a subscription made by [`Provider::ensure_webhooks`](ocean_core::Provider)
+/// carries its shared secret in (Octopus signs nothing; the header is its only proof).
+pub const SECRET_HEADER: &str = "X-Ocean-Webhook-Secret";
+
 /// How long Octopus waits for the receiver to answer (Ocean's value), as a .NET TimeSpan.
 pub const WEBHOOK_TIMEOUT: &str = "00:00:50";
 

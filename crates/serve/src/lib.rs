@@ -57,7 +57,7 @@ use ocean_listen::WEBHOOK_PATH;
 use ocean_store::Store;
 use tokio::net::TcpListener;
 
-pub use repair::{JiraRepair, OctopusRepair, WebhookRepair};
+pub use repair::{ProviderRepair, WebhookRepair};
 pub use tenant::{DEFAULT_FULL_INTERVAL, DEFAULT_INTERVAL, Tenant};
 
 use crate::metrics::{Metrics, labels};
