@@ -1,6 +1,7 @@
 //! The strategies of APIs beyond Jira and Octopus (issue 13): RFC 8288 `Link` headers,
 //! 1-based page numbers, and a next URL in the body, with the same guards as the others.
 
+#[path = "../../../tests/support/server.rs"]
 mod support;
 
 use futures::{StreamExt, TryStreamExt};
@@ -74,7 +75,7 @@ fn link_endpoint() -> Endpoint {
 async fn link_headers_are_followed_to_the_end() {
     let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
     let b = base.clone();
-    let server = Server::start(move |_, r| github_page(b.get().unwrap(), r, 47)).await;
+    let server = Server::start_local(move |_, r| github_page(b.get().unwrap(), r, 47)).await;
     base.set(server.url.clone()).unwrap();
     let items: Vec<u64> = ListRequest::<u64>::new(&client(&server.url), link_endpoint())
         .stream()
@@ -101,7 +102,7 @@ async fn link_headers_are_followed_to_the_end() {
 
 #[tokio::test]
 async fn a_repeated_next_link_is_an_error_not_a_loop() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         Reply::json(200, json!([n]).to_string())
             .with_header("link", r#"</things?page=2>; rel="next""#)
     })
@@ -114,7 +115,7 @@ async fn a_repeated_next_link_is_an_error_not_a_loop() {
 
 #[tokio::test]
 async fn a_fresh_next_link_over_the_same_items_is_refused() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         let next = format!(r#"</things?page={}>; rel="next""#, n + 2);
         Reply::json(200, "[1,2,3]").with_header("link", &next)
     })
@@ -126,7 +127,7 @@ async fn a_fresh_next_link_over_the_same_items_is_refused() {
 
 #[tokio::test]
 async fn a_next_link_to_another_host_is_not_followed() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::json(200, "[1]").with_header(
             "link",
             r#"<https://elsewhere.example/things?page=2>; rel="next""#,
@@ -153,7 +154,7 @@ fn page_number_endpoint() -> Endpoint {
 #[tokio::test]
 async fn page_numbers_stop_on_a_short_page_or_the_total_pages() {
     // A short last page, no total-pages marker.
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let page = query_u64(r, "page").unwrap();
         let start = (page - 1) * 10;
         let values: Vec<u64> = (start.min(25)..(start + 10).min(25)).collect();
@@ -171,7 +172,7 @@ async fn page_numbers_stop_on_a_short_page_or_the_total_pages() {
 
     // Full pages only: the total-pages field (or header) ends it without an empty page.
     for header in [false, true] {
-        let server = Server::start(move |_, r| {
+        let server = Server::start_local(move |_, r| {
             let page = query_u64(r, "page").unwrap();
             let values: Vec<u64> = ((page - 1) * 10..page * 10).collect();
             if header {
@@ -195,7 +196,7 @@ async fn page_numbers_stop_on_a_short_page_or_the_total_pages() {
 
 #[tokio::test]
 async fn a_server_ignoring_the_page_number_is_refused_at_the_second_page() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         let values: Vec<u64> = (0..10).collect();
         Reply::json(
             200,
@@ -214,7 +215,7 @@ async fn a_server_ignoring_the_page_number_is_refused_at_the_second_page() {
 
 #[tokio::test]
 async fn an_empty_page_before_the_total_pages_is_an_error() {
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let page = query_u64(r, "page").unwrap();
         let values: Vec<u64> = if page == 1 { (0..10).collect() } else { vec![] };
         Reply::json(200, json!({"data": values, "total_pages": 5}).to_string())
@@ -239,7 +240,7 @@ async fn an_empty_page_before_the_total_pages_is_an_error() {
 async fn next_urls_in_the_body_top_level_or_nested() {
     // Jira's `nextPage` and Octopus' `Links["Page.Next"]`, relative or absolute.
     for field in ["nextPage", "Links/Page.Next"] {
-        let server = Server::start(move |_, r| {
+        let server = Server::start_local(move |_, r| {
             let start = query_u64(r, "from").unwrap_or(0);
             let values: Vec<u64> = (start..(start + 4).min(10)).collect();
             let next = (start + 4 < 10).then(|| format!("/things?from={}", start + 4));
@@ -265,7 +266,7 @@ async fn next_urls_in_the_body_top_level_or_nested() {
 
 #[tokio::test]
 async fn a_repeated_next_url_is_an_error_not_a_loop() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         Reply::json(
             200,
             json!({"values": [n], "next": "/things?from=1"}).to_string(),
@@ -325,7 +326,7 @@ async fn envelope_field_names_come_from_the_resource() {
     // `done` is honest: all 12 rows; then `done: false` at `count`: the contradiction is
     // only seen if both names are read.
     for honest in [true, false] {
-        let server = Server::start(move |_, r| {
+        let server = Server::start_local(move |_, r| {
             let start = query_u64(r, "startAt").unwrap_or(0);
             let rows: Vec<u64> = (start..(start + 5).min(12)).collect();
             let done = honest && start + 5 >= 12;
@@ -350,7 +351,7 @@ async fn envelope_field_names_come_from_the_resource() {
         }
     }
 
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let skip = query_u64(r, "skip").unwrap_or(0);
         let rows: Vec<u64> = (skip..(skip + 5).min(12)).collect();
         let next = (skip + 5 < 12).then(|| format!("/things?skip={}", skip + 5));

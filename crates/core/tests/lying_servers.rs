@@ -1,6 +1,7 @@
 //! Servers that lie (issue 17): each stream ends within seconds with a typed guard error,
 //! yields no item twice, stays in bounded memory and sends fewer than 50 requests.
 
+#[path = "../../../tests/support/server.rs"]
 mod support;
 
 use std::collections::HashSet;
@@ -98,7 +99,7 @@ fn offset_endpoint() -> Endpoint {
 #[tokio::test]
 async fn one_item_per_page_with_a_total_of_1e14() {
     for prefetch in [true, false] {
-        let server = Server::start(|_, r| {
+        let server = Server::start_local(|_, r| {
             let start = query_u64(r, "startAt");
             let page = json!({"startAt": start, "total": 100_000_000_000_000u64,
                 "isLast": false, "values": [start]});
@@ -120,7 +121,7 @@ async fn one_item_per_page_with_a_total_of_1e14() {
 /// The same, but the one item is always the same: the page guard still wins, at once.
 #[tokio::test]
 async fn the_same_single_item_under_a_huge_total_is_not_written_twice() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::json(
             200,
             r#"{"total":100000000000000,"isLast":false,"values":[7]}"#,
@@ -144,7 +145,7 @@ async fn the_same_single_item_under_a_huge_total_is_not_written_twice() {
 #[tokio::test]
 async fn total_7_with_is_last_false_forever() {
     for prefetch in [true, false] {
-        let server = Server::start(|_, r| {
+        let server = Server::start_local(|_, r| {
             let start = query_u64(r, "startAt");
             // Pages of at most 3; past the total it wraps around to page one.
             let from = if start >= 7 { 0 } else { start };
@@ -175,7 +176,7 @@ async fn total_7_with_is_last_false_forever() {
 /// is refused before it is yielded.
 #[tokio::test]
 async fn a_page_past_its_own_total_that_claims_more() {
-    let server = Server::start(|n, r| {
+    let server = Server::start_local(|n, r| {
         let start = query_u64(r, "startAt");
         let total = if n == 0 { 100 } else { 7 };
         let values: Vec<u64> = (start..start + 10).collect();
@@ -201,7 +202,7 @@ async fn a_page_past_its_own_total_that_claims_more() {
 #[tokio::test]
 async fn a_bare_array_that_ignores_start_at() {
     for size in [3u64, 50] {
-        let server = Server::start(move |_, _| {
+        let server = Server::start_local(move |_, _| {
             let page: Vec<u64> = (100..100 + size).collect();
             Reply::json(200, json!(page).to_string())
         })
@@ -230,7 +231,7 @@ fn cursor_endpoint() -> Endpoint {
 /// A fresh cursor on every page, with the same items: refused at the second page.
 #[tokio::test]
 async fn a_fresh_cursor_with_the_same_items() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         let page = json!({"issues": [1, 2, 3], "nextPageToken": format!("t{n}"), "isLast": false});
         Reply::json(200, page.to_string())
     })
@@ -251,7 +252,7 @@ async fn a_fresh_cursor_with_the_same_items() {
 /// yielded once, and the list goes on.
 #[tokio::test]
 async fn a_boundary_item_repeated_by_a_shifted_list_is_yielded_once() {
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let start = query_u64(r, "startAt");
         // An insertion before offset 10 after the first page: page two starts one early.
         let from = if start == 0 { 0 } else { start - 1 };
@@ -273,7 +274,7 @@ async fn a_boundary_item_repeated_by_a_shifted_list_is_yielded_once() {
 /// Raw items are fingerprinted by their bytes, too.
 #[tokio::test]
 async fn raw_items_repeating_under_fresh_cursors_are_refused() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         let page = json!({"issues": [{"id": "1"}], "nextPageToken": format!("t{n}")});
         Reply::json(200, page.to_string())
     })

@@ -1,6 +1,7 @@
 //! `RefreshingToken` and the client: rotation, which statuses refresh, failures to store, and
 //! the atomic token file under a concurrent reader.
 
+#[path = "../../../tests/support/server.rs"]
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +40,7 @@ async fn server(
         reused: AtomicUsize::new(0),
     });
     let state = tokens.clone();
-    let server = Server::start(move |_, seen| {
+    let server = Server::start_local(move |_, seen| {
         if !seen.target.starts_with("/token") {
             return api(seen);
         }

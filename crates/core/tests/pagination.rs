@@ -1,5 +1,6 @@
 //! Every pagination strategy, every guard, prefetch order, caps and fan-out.
 
+#[path = "../../../tests/support/server.rs"]
 mod support;
 
 use std::time::Duration;
@@ -50,7 +51,7 @@ async fn collect(request: ListRequest<u64>) -> Result<Vec<u64>, Error> {
 #[tokio::test]
 async fn offset_follows_is_last_and_advances_by_what_the_server_returned() {
     // The server caps pages at 7 although we ask for 10.
-    let server = Server::start(|_, r| jira_page(r, 53, 7, 53, true)).await;
+    let server = Server::start_local(|_, r| jira_page(r, 53, 7, 53, true)).await;
     let items = collect(ListRequest::new(&client(&server.url), offset_endpoint()).prefetch(false))
         .await
         .unwrap();
@@ -65,14 +66,14 @@ async fn offset_follows_is_last_and_advances_by_what_the_server_returned() {
 
 #[tokio::test]
 async fn offset_stops_on_total_without_is_last_and_on_an_empty_page() {
-    let server = Server::start(|_, r| jira_page(r, 25, 10, 25, false)).await;
+    let server = Server::start_local(|_, r| jira_page(r, 25, 10, 25, false)).await;
     let items = collect(ListRequest::new(&client(&server.url), offset_endpoint()).prefetch(false))
         .await
         .unwrap();
     assert_eq!(items.len(), 25);
     assert_eq!(server.hits(), 3);
 
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         if query_u64(r, "startAt") == 0 {
             Reply::json(200, r#"{"values":[1,2,3,4,5,6,7,8,9,10]}"#)
         } else {
@@ -88,7 +89,7 @@ async fn offset_stops_on_total_without_is_last_and_on_an_empty_page() {
 
 #[tokio::test]
 async fn an_empty_page_the_server_calls_not_last_is_a_guard_error() {
-    let server = Server::start(|n, r| {
+    let server = Server::start_local(|n, r| {
         if n == 0 {
             jira_page(r, 100, 10, 100, true)
         } else {
@@ -119,7 +120,7 @@ async fn an_empty_page_the_server_calls_not_last_is_a_guard_error() {
 async fn a_total_that_is_too_low_ends_at_the_total_in_a_typed_error() {
     // Announces 20 but holds 45 and says isLast honestly.
     for prefetch in [false, true] {
-        let server = Server::start(|_, r| jira_page(r, 45, 10, 20, true)).await;
+        let server = Server::start_local(|_, r| jira_page(r, 45, 10, 20, true)).await;
         let mut stream = ListRequest::<u64>::new(&client(&server.url), offset_endpoint())
             .prefetch(prefetch)
             .stream();
@@ -149,7 +150,7 @@ async fn a_total_that_is_too_low_ends_at_the_total_in_a_typed_error() {
 #[tokio::test]
 async fn a_total_that_is_too_high_ends_in_an_error_not_a_hang() {
     for prefetch in [false, true] {
-        let server = Server::start(|_, r| jira_page(r, 30, 10, 1000, false)).await;
+        let server = Server::start_local(|_, r| jira_page(r, 30, 10, 1000, false)).await;
         let err =
             collect(ListRequest::new(&client(&server.url), offset_endpoint()).prefetch(prefetch))
                 .await
@@ -170,7 +171,7 @@ async fn a_total_that_is_too_high_ends_in_an_error_not_a_hang() {
 #[tokio::test]
 async fn prefetch_is_concurrent_and_in_order() {
     // Later pages answer faster, so completion order is the reverse of page order.
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let start = query_u64(r, "startAt");
         let delay = Duration::from_millis(5 + (200 - start.min(200)) / 4);
         Reply::After(delay, Box::new(jira_page(r, 200, 10, 200, true)))
@@ -196,7 +197,7 @@ async fn prefetch_is_concurrent_and_in_order() {
 #[tokio::test]
 async fn prefetch_fills_gaps_left_by_short_pages() {
     // The server caps page 3 (startAt 20) at 4 items: the engine must fetch 24..30 itself.
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let cap = if query_u64(r, "startAt") == 20 { 4 } else { 10 };
         jira_page(r, 57, cap, 57, true)
     })
@@ -210,7 +211,7 @@ async fn prefetch_fills_gaps_left_by_short_pages() {
 #[tokio::test]
 async fn item_cap_is_exact_and_stops_requesting() {
     for prefetch in [false, true] {
-        let server = Server::start(|_, r| jira_page(r, 1000, 10, 1000, true)).await;
+        let server = Server::start_local(|_, r| jira_page(r, 1000, 10, 1000, true)).await;
         let request = ListRequest::new(&client(&server.url), offset_endpoint().max_items(25))
             .prefetch(prefetch);
         let items = collect(request).await.unwrap();
@@ -249,7 +250,7 @@ fn octopus_endpoint() -> Endpoint {
 #[tokio::test]
 async fn skip_take_stops_after_last_page_number_or_page_next() {
     for links in [false, true] {
-        let server = Server::start(move |_, r| octopus_page(r, 35, None, links)).await;
+        let server = Server::start_local(move |_, r| octopus_page(r, 35, None, links)).await;
         let items =
             collect(ListRequest::new(&client(&server.url), octopus_endpoint()).prefetch(false))
                 .await
@@ -267,7 +268,7 @@ async fn skip_take_stops_after_last_page_number_or_page_next() {
 
 #[tokio::test]
 async fn a_last_page_number_that_grows_forever_hits_the_page_guard() {
-    let server = Server::start(|n, r| {
+    let server = Server::start_local(|n, r| {
         // Every page is full and claims there is always one more.
         let mut reply = octopus_page(r, u64::MAX / 2, Some(n as i64 + 5), false);
         if let Reply::Full { body, .. } = &mut reply {
@@ -305,7 +306,7 @@ fn cursor_endpoint() -> Endpoint {
 
 #[tokio::test]
 async fn cursor_travels_in_the_post_body_until_is_last() {
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["jql"], "project = X");
         assert_eq!(body["maxResults"], 10);
@@ -326,7 +327,7 @@ async fn cursor_travels_in_the_post_body_until_is_last() {
 
 #[tokio::test]
 async fn a_repeated_cursor_is_an_error_not_a_loop() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::json(
             200,
             r#"{"issues":[1],"nextPageToken":"same","isLast":false}"#,
@@ -351,7 +352,8 @@ async fn a_repeated_cursor_is_an_error_not_a_loop() {
 
 #[tokio::test]
 async fn a_missing_cursor_on_a_page_that_is_not_last_is_an_error() {
-    let server = Server::start(|_, _| Reply::json(200, r#"{"issues":[1],"isLast":false}"#)).await;
+    let server =
+        Server::start_local(|_, _| Reply::json(200, r#"{"issues":[1],"isLast":false}"#)).await;
     let err = collect(ListRequest::new(&client(&server.url), cursor_endpoint()))
         .await
         .unwrap_err();
@@ -370,7 +372,7 @@ async fn a_missing_cursor_on_a_page_that_is_not_last_is_an_error() {
 #[tokio::test]
 async fn bare_arrays_stop_on_an_empty_page_only() {
     // Pages shortened by privacy filtering must not end the list.
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let page = match query_u64(r, "startAt") {
             0 => "[0,1,2]",
             10 => "[10]",
@@ -392,7 +394,7 @@ async fn bare_arrays_stop_on_an_empty_page_only() {
 
 #[tokio::test]
 async fn raw_items_are_byte_for_byte() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::json(
             200,
             r#"{"values":[{"b":1,"a":[1.50,"\u00e9"]}],"isLast":true}"#,
@@ -409,7 +411,7 @@ async fn raw_items_are_byte_for_byte() {
 #[tokio::test]
 async fn item_decode_errors_name_the_url_and_path() {
     let server =
-        Server::start(|_, _| Reply::json(200, r#"{"values":[1,"two"],"isLast":true}"#)).await;
+        Server::start_local(|_, _| Reply::json(200, r#"{"values":[1,"two"],"isLast":true}"#)).await;
     let err = collect(ListRequest::new(&client(&server.url), offset_endpoint()))
         .await
         .unwrap_err();
@@ -430,7 +432,7 @@ async fn unfilled_placeholders_are_config_errors() {
 
 #[tokio::test]
 async fn fan_out_tags_children_bounds_parents_and_skips_classified_errors() {
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let board: u64 = r.target.split('/').nth(2).unwrap().parse().unwrap();
         let reply = match board {
             3 => Reply::json(
@@ -478,7 +480,8 @@ async fn fan_out_tags_children_bounds_parents_and_skips_classified_errors() {
 
 #[tokio::test]
 async fn fan_out_fails_on_unclassified_errors() {
-    let server = Server::start(|_, _| Reply::json(404, r#"{"errorMessages":["gone"]}"#)).await;
+    let server =
+        Server::start_local(|_, _| Reply::json(404, r#"{"errorMessages":["gone"]}"#)).await;
     let c = client(&server.url);
     let err = FanOut::new(2)
         .skip_when(|e| {
@@ -498,7 +501,7 @@ async fn fan_out_fails_on_unclassified_errors() {
 
 #[tokio::test]
 async fn dropping_a_stream_cancels_its_requests() {
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         Reply::After(
             Duration::from_millis(300),
             Box::new(jira_page(r, 1000, 10, 1000, true)),
@@ -522,7 +525,7 @@ async fn dropping_a_stream_cancels_its_requests() {
 #[tokio::test]
 async fn decode_errors_are_capped_and_scrubbed() {
     // A 6 KB string where a number belongs, echoing the token the client sent.
-    let server = Server::start(|_, r| {
+    let server = Server::start_local(|_, r| {
         let token = r
             .header("authorization")
             .unwrap_or_default()
@@ -548,7 +551,7 @@ async fn decode_errors_are_capped_and_scrubbed() {
 
 #[tokio::test]
 async fn error_bodies_are_read_by_the_parser_the_provider_plugs_in() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::json(
             400,
             r#"{"problems":[{"text":"bad board"}],"message":"Bad"}"#,

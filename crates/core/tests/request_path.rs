@@ -1,5 +1,6 @@
 //! The central request path: retry classes, wait hints, budgets, auth, limits, redaction.
 
+#[path = "../../../tests/support/server.rs"]
 mod support;
 
 use std::sync::Arc;
@@ -37,7 +38,7 @@ fn paused_client(url: &str, policy: RetryPolicy) -> Client {
 
 /// Answers `status` `failures` times, then 200 `{"ok":true}`.
 async fn flaky(status: u16, failures: usize) -> Server {
-    Server::start(move |n, _| {
+    Server::start_local(move |n, _| {
         if n < failures {
             Reply::json(status, "{}")
         } else {
@@ -133,7 +134,7 @@ async fn attempts_are_bounded() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_seconds_is_honoured_over_backoff() {
-    let server = Server::start(|n, _| match n {
+    let server = Server::start_local(|n, _| match n {
         0 => Reply::json(429, "{}").with_header("retry-after", "7"),
         1 => Reply::json(503, "{}").with_header("retry-after", "1.5"),
         _ => Reply::json(200, "{}"),
@@ -153,7 +154,7 @@ async fn retry_after_seconds_is_honoured_over_backoff() {
 async fn retry_after_http_date_is_honoured() {
     let at = SystemTime::now() + Duration::from_secs(30);
     let date = httpdate_fmt(at);
-    let server = Server::start(move |n, _| {
+    let server = Server::start_local(move |n, _| {
         if n == 0 {
             Reply::json(503, "{}").with_header("retry-after", &date)
         } else {
@@ -183,7 +184,7 @@ fn httpdate_fmt(at: SystemTime) -> String {
 #[tokio::test(start_paused = true)]
 async fn a_wait_beyond_max_wait_fails_fast() {
     let server =
-        Server::start(|_, _| Reply::json(429, "{}").with_header("retry-after", "3600")).await;
+        Server::start_local(|_, _| Reply::json(429, "{}").with_header("retry-after", "3600")).await;
     let start = Instant::now();
     let policy = RetryPolicy::default().max_wait(Duration::from_secs(60));
     let err = paused_client(&server.url, policy)
@@ -269,11 +270,12 @@ async fn retry_budget_stops_retry_storms() {
 
 #[tokio::test]
 async fn connection_resets_and_cut_bodies_are_retried() {
-    let server = Server::start(|n, _| match n {
+    let server = Server::start_local(|n, _| match n {
         0 => Reply::Reset,
         1 => Reply::Cut {
             announced: 100,
             body: r#"{"values":[1,2"#.into(),
+            reset: false,
         },
         _ => Reply::json(200, r#"{"ok":true}"#),
     })
@@ -286,9 +288,10 @@ async fn connection_resets_and_cut_bodies_are_retried() {
 
 #[tokio::test]
 async fn a_cut_body_on_a_plain_post_is_reported_not_retried() {
-    let server = Server::start(|_, _| Reply::Cut {
+    let server = Server::start_local(|_, _| Reply::Cut {
         announced: 100,
         body: "{".into(),
+        reset: false,
     })
     .await;
     let err = client(&server.url, quick())
@@ -335,7 +338,7 @@ async fn connect_failures_are_retried_then_reported() {
 
 #[tokio::test]
 async fn timeouts_are_retried_then_reported() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::After(Duration::from_millis(400), Box::new(Reply::json(200, "{}")))
     })
     .await;
@@ -366,7 +369,7 @@ impl TokenProvider for Rotating {
 
 #[tokio::test]
 async fn a_401_refreshes_the_token_once_and_the_new_token_sticks() {
-    let server = Server::start(|_, req| {
+    let server = Server::start_local(|_, req| {
         if req.header("authorization") == Some("Bearer new-token") {
             Reply::json(200, "{}")
         } else {
@@ -399,7 +402,7 @@ async fn a_401_refreshes_the_token_once_and_the_new_token_sticks() {
 
 #[tokio::test]
 async fn a_401_after_refresh_is_final() {
-    let server = Server::start(|_, _| Reply::json(401, "{}")).await;
+    let server = Server::start_local(|_, _| Reply::json(401, "{}")).await;
     let provider = Rotating {
         calls: AtomicUsize::new(0),
     };
@@ -415,7 +418,7 @@ async fn a_401_after_refresh_is_final() {
 
 #[tokio::test]
 async fn secrets_never_reach_errors_or_debug() {
-    let server = Server::start(|_, req| {
+    let server = Server::start_local(|_, req| {
         // A hostile server echoing every header it got.
         let echo: Vec<_> = req
             .headers
@@ -456,7 +459,7 @@ async fn secrets_never_reach_errors_or_debug() {
 
 #[tokio::test]
 async fn basic_auth_header_and_user_agent_are_sent() {
-    let server = Server::start(|_, _| Reply::json(200, "{}")).await;
+    let server = Server::start_local(|_, _| Reply::json(200, "{}")).await;
     let c = Client::builder(format!("{}/", server.url))
         .auth(Auth::basic("me@example.com", "tok"))
         .build()
@@ -492,7 +495,7 @@ fn base_url_joining_is_normalised() {
 
 #[tokio::test]
 async fn concurrency_is_bounded() {
-    let server = Server::start(|_, _| {
+    let server = Server::start_local(|_, _| {
         Reply::After(Duration::from_millis(30), Box::new(Reply::json(200, "{}")))
     })
     .await;
@@ -510,7 +513,7 @@ async fn concurrency_is_bounded() {
 
 #[tokio::test(start_paused = true)]
 async fn near_limit_headers_pause_new_requests_until_the_reset() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         if n == 0 {
             Reply::json(200, "{}")
                 .with_header("x-ratelimit-remaining", "1")
@@ -529,7 +532,7 @@ async fn near_limit_headers_pause_new_requests_until_the_reset() {
 
 #[tokio::test(start_paused = true)]
 async fn a_429_pauses_every_request_not_just_the_one_retried() {
-    let server = Server::start(|n, _| {
+    let server = Server::start_local(|n, _| {
         if n == 0 {
             Reply::json(429, "{}").with_header("retry-after", "5")
         } else {
@@ -547,7 +550,7 @@ async fn a_429_pauses_every_request_not_just_the_one_retried() {
 
 #[tokio::test]
 async fn client_side_rate_limit_paces_requests() {
-    let server = Server::start(|_, _| Reply::json(200, "{}")).await;
+    let server = Server::start_local(|_, _| Reply::json(200, "{}")).await;
     let c = Client::builder(&server.url)
         .rate_limit(Some(20.0))
         .build()
@@ -571,7 +574,7 @@ async fn decode_errors_name_url_and_json_path_and_content_type() {
     struct Me {
         id: u64,
     }
-    let server = Server::start(|n, _| match n {
+    let server = Server::start_local(|n, _| match n {
         0 => Reply::json(200, r#"{"id":"x"}"#),
         _ => Reply::Full {
             status: 200,
