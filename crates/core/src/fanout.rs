@@ -67,7 +67,16 @@ impl FanOut {
         let skip = self.skip;
         parents
             .map(move |parent| match parent {
-                Ok(parent) => skip_classified(children(parent).boxed(), skip.clone()).boxed(),
+                Ok(parent) => match skip.clone() {
+                    Some(rule) => end_quietly(children(parent).boxed(), move |e| {
+                        let skip = rule(e);
+                        if skip {
+                            tracing::warn!(error = %e, "skipping this parent's children");
+                        }
+                        skip
+                    }),
+                    None => children(parent).boxed(),
+                },
                 Err(e) => stream::once(async { Err(e) }).boxed(),
             })
             .flatten_unordered(self.concurrency)
@@ -75,46 +84,60 @@ impl FanOut {
     }
 }
 
-/// Ends a child stream quietly (with a warning) at its first skippable error.
+/// Ends `items` without an error at the first error `rule` accepts (a list that may
+/// legitimately be refused, such as a board without sprints); other errors pass through.
 ///
 /// A small hand-written adapter rather than `scan` + `filter_map`: every synced item goes
 /// through it, and those cost two extra futures per item.
-fn skip_classified<C: Send + 'static>(
-    children: BoxStream<'static, Result<C>>,
-    skip: Option<SkipRule>,
-) -> SkipClassified<C> {
-    SkipClassified {
-        children: Some(children),
-        skip,
+///
+/// ```
+/// use futures::{StreamExt, TryStreamExt, stream};
+/// use ocean_core::{Error, end_quietly};
+/// # futures::executor::block_on(async {
+/// let items = stream::iter([Ok(1), Err(Error::Config("gone".into())), Ok(2)]).boxed();
+/// let seen: Vec<i32> = end_quietly(items, |e| matches!(e, Error::Config(_)))
+///     .try_collect()
+///     .await
+///     .unwrap();
+/// assert_eq!(seen, [1]);
+/// # });
+/// ```
+pub fn end_quietly<T: Send + 'static>(
+    items: BoxStream<'static, Result<T>>,
+    rule: impl Fn(&Error) -> bool + Send + Unpin + 'static,
+) -> BoxStream<'static, Result<T>> {
+    EndQuietly {
+        items: Some(items),
+        rule,
     }
+    .boxed()
 }
 
-struct SkipClassified<C> {
+/// [`end_quietly`]'s stream.
+struct EndQuietly<T, F> {
     /// `None` once ended.
-    children: Option<BoxStream<'static, Result<C>>>,
-    skip: Option<SkipRule>,
+    items: Option<BoxStream<'static, Result<T>>>,
+    rule: F,
 }
 
-impl<C> Stream for SkipClassified<C> {
-    type Item = Result<C>;
+impl<T, F: Fn(&Error) -> bool + Unpin> Stream for EndQuietly<T, F> {
+    type Item = Result<T>;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<C>>> {
+    ) -> std::task::Poll<Option<Result<T>>> {
         let this = &mut *self;
-        let Some(children) = this.children.as_mut() else {
+        let Some(items) = this.items.as_mut() else {
             return std::task::Poll::Ready(None);
         };
-        let item = std::task::ready!(children.poll_next_unpin(cx));
-        match item {
-            Some(Err(e)) if this.skip.as_ref().is_some_and(|rule| rule(&e)) => {
-                tracing::warn!(error = %e, "skipping this parent's children");
-                this.children = None;
+        match std::task::ready!(items.poll_next_unpin(cx)) {
+            Some(Err(e)) if (this.rule)(&e) => {
+                this.items = None;
                 std::task::Poll::Ready(None)
             }
             None => {
-                this.children = None;
+                this.items = None;
                 std::task::Poll::Ready(None)
             }
             item => std::task::Poll::Ready(item),

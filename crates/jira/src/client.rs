@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use ocean_core::{Auth, Client, ClientBuilder, ListRequest, RawItem, Secret, TokenProvider};
+use ocean_core::{
+    Auth, Client, ClientBuilder, ListRequest, RawItem, Secret, TokenProvider, path_segment,
+};
 use serde::de::DeserializeOwned;
 
 use crate::classify::is_not_found;
@@ -297,13 +299,13 @@ impl JiraClient {
 
     /// One project by key or id.
     pub async fn project(&self, key: &str) -> ocean_core::Result<Project> {
-        self.get_one(format!("/rest/api/3/project/{}", segment(key)))
+        self.get_one(format!("/rest/api/3/project/{}", path_segment(key)))
             .await
     }
 
     /// One issue by key or id, with every field.
     pub async fn issue(&self, key: &str) -> ocean_core::Result<Issue> {
-        self.get_one(format!("/rest/api/3/issue/{}", segment(key)))
+        self.get_one(format!("/rest/api/3/issue/{}", path_segment(key)))
             .await
     }
 
@@ -318,13 +320,13 @@ impl JiraClient {
 
     /// One release (version) by id.
     pub async fn version(&self, id: &str) -> ocean_core::Result<Release> {
-        self.get_one(format!("/rest/api/3/version/{}", segment(id)))
+        self.get_one(format!("/rest/api/3/version/{}", path_segment(id)))
             .await
     }
 
     /// One component by id.
     pub async fn component(&self, id: &str) -> ocean_core::Result<Component> {
-        self.get_one(format!("/rest/api/3/component/{}", segment(id)))
+        self.get_one(format!("/rest/api/3/component/{}", path_segment(id)))
             .await
     }
 
@@ -340,7 +342,7 @@ impl JiraClient {
 
     /// One epic by id or key.
     pub async fn epic(&self, id_or_key: &str) -> ocean_core::Result<Epic> {
-        self.get_one(format!("/rest/agile/1.0/epic/{}", segment(id_or_key)))
+        self.get_one(format!("/rest/agile/1.0/epic/{}", path_segment(id_or_key)))
             .await
     }
 
@@ -348,8 +350,8 @@ impl JiraClient {
     pub async fn worklog(&self, issue_key: &str, id: &str) -> ocean_core::Result<Worklog> {
         self.get_one(format!(
             "/rest/api/3/issue/{}/worklog/{}",
-            segment(issue_key),
-            segment(id)
+            path_segment(issue_key),
+            path_segment(id)
         ))
         .await
     }
@@ -383,12 +385,12 @@ impl JiraClient {
                 };
                 return found(request.send().await);
             }
-            JiraKind::Project => format!("/rest/api/3/project/{}", segment(id)),
-            JiraKind::Board => format!("/rest/agile/1.0/board/{}", segment(id)),
-            JiraKind::Sprint => format!("/rest/agile/1.0/sprint/{}", segment(id)),
-            JiraKind::Epic => format!("/rest/agile/1.0/epic/{}", segment(id)),
-            JiraKind::Release => format!("/rest/api/3/version/{}", segment(id)),
-            JiraKind::Component => format!("/rest/api/3/component/{}", segment(id)),
+            JiraKind::Project => format!("/rest/api/3/project/{}", path_segment(id)),
+            JiraKind::Board => format!("/rest/agile/1.0/board/{}", path_segment(id)),
+            JiraKind::Sprint => format!("/rest/agile/1.0/sprint/{}", path_segment(id)),
+            JiraKind::Epic => format!("/rest/agile/1.0/epic/{}", path_segment(id)),
+            JiraKind::Release => format!("/rest/api/3/version/{}", path_segment(id)),
+            JiraKind::Component => format!("/rest/api/3/component/{}", path_segment(id)),
             // Jira sends no events for these (nor does Ocean fetch them one by one).
             JiraKind::Team | JiraKind::Backlog => {
                 return Err(ocean_core::Error::Config(format!(
@@ -496,19 +498,6 @@ fn found(
     }
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
-pub(crate) fn segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 /// A JQL string literal: `"ED-1"`, with quotes and backslashes escaped, so a value from a
 /// webhook cannot change the query.
 pub(crate) fn jql_string(value: &str) -> String {
@@ -519,13 +508,6 @@ pub(crate) fn jql_string(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(segment("ED-1"), "ED-1");
-        assert_eq!(segment("a/b c?"), "a%2Fb%20c%3F");
-        assert_eq!(segment("é"), "%C3%A9");
-    }
 
     #[test]
     fn jql_strings_are_quoted_and_escaped() {

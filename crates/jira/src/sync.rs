@@ -3,7 +3,9 @@
 
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
-use ocean_core::{Error, FanOut, ListRequest, RawItem, Record, Resource, Result, raw_field};
+use ocean_core::{
+    Error, FanOut, ListRequest, RawItem, Record, Resource, Result, end_quietly, raw_field,
+};
 
 use crate::backlog::{self, DEFAULT_BACKLOG_JQL};
 use crate::classify::{is_board_without_feature, is_jql_scope_error, is_not_found};
@@ -377,49 +379,4 @@ fn records(
     items
         .map_ok(move |item| Record::new(kind.as_str(), item))
         .boxed()
-}
-
-/// Ends `items` without an error at the first error `rule` accepts.
-fn end_quietly<T: Send + 'static>(
-    items: BoxStream<'static, Result<T>>,
-    rule: impl Fn(&Error) -> bool + Send + Unpin + 'static,
-) -> BoxStream<'static, Result<T>> {
-    EndQuietly {
-        items: Some(items),
-        rule,
-    }
-    .boxed()
-}
-
-/// [`end_quietly`]'s stream: a hand-written adapter, as every synced issue goes through it
-/// (`scan` would add a future per item).
-struct EndQuietly<T, F> {
-    /// `None` once ended.
-    items: Option<BoxStream<'static, Result<T>>>,
-    rule: F,
-}
-
-impl<T, F: Fn(&Error) -> bool + Unpin> futures::Stream for EndQuietly<T, F> {
-    type Item = Result<T>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<T>>> {
-        let this = &mut *self;
-        let Some(items) = this.items.as_mut() else {
-            return std::task::Poll::Ready(None);
-        };
-        match std::task::ready!(items.poll_next_unpin(cx)) {
-            Some(Err(e)) if (this.rule)(&e) => {
-                this.items = None;
-                std::task::Poll::Ready(None)
-            }
-            None => {
-                this.items = None;
-                std::task::Poll::Ready(None)
-            }
-            item => std::task::Poll::Ready(item),
-        }
-    }
 }

@@ -3,7 +3,9 @@
 
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
-use ocean_core::{Endpoint, Error, ListRequest, Pagination, RawItem, Record, Result, raw_field};
+use ocean_core::{
+    Endpoint, Error, ListRequest, Pagination, RawItem, Record, Result, path_segment, raw_field,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -28,17 +30,10 @@ fn endpoint() -> Endpoint {
         .id_field("teamId")
 }
 
-/// Path segments are ids from the API or the user; keep them one segment each.
-fn segment(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
-        .collect()
-}
-
 impl JiraClient {
     /// Every team of the organisation `org_id`, members included as `__members`.
     pub(crate) fn team_records(&self, org_id: Option<&str>) -> BoxStream<'static, Result<Record>> {
-        let Some(org_id) = org_id.map(segment).filter(|o| !o.is_empty()) else {
+        let Some(org_id) = org_id.map(path_segment).filter(|o| !o.is_empty()) else {
             tracing::info!("no Atlassian organisation id (--org-id): no teams synced");
             return stream::empty().boxed();
         };
@@ -79,7 +74,7 @@ impl JiraClient {
     async fn team_members(&self, org_id: &str, team_id: &str) -> Result<Vec<Value>> {
         let path = format!(
             "/gateway/api/public/teams/v1/org/{org_id}/teams/{}/members",
-            segment(team_id)
+            path_segment(team_id)
         );
         let mut members = Vec::new();
         let mut after: Option<String> = None;

@@ -11,9 +11,9 @@ use ocean_core::webhook::{
 use ocean_core::{RawItem, Secret};
 
 use crate::classify::is_not_found;
-use crate::client::segment;
 use crate::events::JiraEvent;
 use crate::{JiraClient, JiraKind, SyncOptions, verify_signature};
+use ocean_core::path_segment;
 
 /// The header Jira signs admin-webhook deliveries in: `sha256=<hex HMAC-SHA256>`.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature";
@@ -113,7 +113,7 @@ impl JiraWebhooks {
         let mut request = self
             .client
             .core()
-            .get(format!("/rest/api/3/project/{}", segment(key)));
+            .get(format!("/rest/api/3/project/{}", path_segment(key)));
         if let Some(expand) = &self.options.project_expand {
             request = request.query("expand", expand);
         }

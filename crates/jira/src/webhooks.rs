@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::JiraClient;
-use crate::client::segment;
+use ocean_core::path_segment;
 
 /// The events an admin webhook subscribes to: Ocean's 29.
 pub const WEBHOOK_EVENTS: [&str; 29] = [
@@ -416,7 +416,7 @@ impl JiraClient {
             body["secret"] = secret.expose().into();
         }
         self.core
-            .put(format!("/rest/webhooks/1.0/webhook/{}", segment(id)))
+            .put(format!("/rest/webhooks/1.0/webhook/{}", path_segment(id)))
             .json(&body)
             .send()
             .await?;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ocean_core::reqwest::StatusCode;
-use ocean_core::{Auth, Client, ClientBuilder, Error, ListRequest, RawItem, Result, Secret};
+use ocean_core::{
+    Auth, Client, ClientBuilder, Error, ListRequest, RawItem, Result, Secret, path_segment,
+};
 
 use crate::OctopusKind;
 use crate::kinds::{SPACE_PARAM, SpaceScoped};
@@ -270,25 +272,12 @@ fn document_path(kind: OctopusKind, space_id: &str, id: &str) -> Result<String> 
     if id.is_empty() {
         return Err(Error::Config(format!("an empty {kind} id")));
     }
-    let id = encode_segment(id);
+    let id = path_segment(id);
     Ok(match kind {
         OctopusKind::Space => format!("/spaces/{id}"),
         _ if space_id.is_empty() => format!("/{}/{id}", kind.plural()),
-        _ => format!("/{}/{}/{id}", encode_segment(space_id), kind.plural()),
+        _ => format!("/{}/{}/{id}", path_segment(space_id), kind.plural()),
     })
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The messages of an Octopus error body: `ErrorMessage`, then each of `Errors`.
