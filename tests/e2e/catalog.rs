@@ -1041,6 +1041,21 @@ async fn an_unopenable_or_corrupted_store_is_a_clear_error_and_stays_as_it_was()
     }
     assert_eq!(served_on(&sim, &start, SEARCH), 0, "nothing fetched");
     assert_eq!(std::fs::read(&corrupt).unwrap(), garbage, "left as it was");
+    // Reading a store that is not there does not make an empty one.
+    let missing = dir.path().join("missing.db");
+    for command in ["stats", "export"] {
+        let out = run(ocean().args(["catalog", command, "--store"]).arg(&missing));
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot open store {}: no such file",
+                missing.display()
+            )),
+            "{err}"
+        );
+    }
+    assert!(!missing.exists());
     assert_eq!(std::fs::read(&file).unwrap(), b"a file");
 }
 

@@ -123,11 +123,11 @@ pub async fn command(command: CatalogCommand) -> Result<(), Failure> {
             provider,
             kinds,
         } => {
-            let store = ocean_store::open(&store).await?;
+            let store = ocean_store::open_existing(&store).await?;
             export(store.as_ref(), ExportFilter { provider, kinds }).await
         }
         CatalogCommand::Stats { store } => {
-            let store = ocean_store::open(&store).await?;
+            let store = ocean_store::open_existing(&store).await?;
             stats(store.as_ref()).await
         }
     }

@@ -321,3 +321,20 @@ pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
         spec::Spec::Postgres { url, display } => postgres::PgStore::open(&url, display).await,
     }
 }
+
+/// Opens the store named by `spec` for reading it: as [`open`] does, except that a
+/// SQLite file that does not exist is an [`Error::Open`] rather than a new, empty store
+/// (a mistyped path would print an empty catalog and leave a stray file behind).
+pub async fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
+    if let spec::Spec::Sqlite(path) = spec::Spec::parse(spec)? {
+        if let Err(e) = std::fs::metadata(&path) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Err(Error::Open {
+                    store: path.display().to_string(),
+                    source: "no such file (`ocean sync … --store` creates a store)".into(),
+                });
+            }
+        }
+    }
+    open(spec).await
+}
