@@ -1059,6 +1059,23 @@ async fn an_unopenable_or_corrupted_store_is_a_clear_error_and_stays_as_it_was()
     assert_eq!(std::fs::read(&file).unwrap(), b"a file");
 }
 
+#[test]
+fn a_store_and_an_output_file_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("catalog.db");
+    let out = run(ocean()
+        .args(["sync", "jira", "--url", "http://127.0.0.1:9", "--store"])
+        .arg(&store)
+        .args(["-o", "out.ndjson"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--store"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!store.exists());
+}
+
 #[tokio::test]
 async fn a_refused_postgres_is_named_without_its_password() {
     let sim = sim(20).await;

@@ -241,7 +241,7 @@ pub struct StoreArgs {
     /// Keep a catalog in this store instead of printing NDJSON: a file path or
     /// sqlite:PATH (SQLite, created if missing), or postgres://… . Later runs are
     /// incremental, deletions are swept, an interrupted run resumes.
-    #[arg(long, value_name = "STORE")]
+    #[arg(long, value_name = "STORE", conflicts_with = "file")]
     pub store: Option<String>,
     /// With --store: a full sync and deletion sweep of every kind, whatever its bookmark.
     #[arg(long, requires = "store")]
