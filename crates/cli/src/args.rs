@@ -268,6 +268,10 @@ pub enum CatalogCommand {
         /// Only these kinds, repeatable (default: all).
         #[arg(long = "kind", value_name = "KIND")]
         kinds: Vec<String>,
+        /// Only the items of this tenant (the site or server URL they were synced from; a
+        /// store may hold several, and the lines do not say whose they are).
+        #[arg(long, value_name = "URL")]
+        tenant: Option<String>,
     },
     /// Print the counts per provider and kind, and the last run of each.
     Stats {

@@ -122,9 +122,15 @@ pub async fn command(command: CatalogCommand) -> Result<(), Failure> {
             store,
             provider,
             kinds,
+            tenant,
         } => {
             let store = ocean_store::open_existing(&store).await?;
-            export(store.as_ref(), ExportFilter { provider, kinds }).await
+            export(
+                store.as_ref(),
+                ExportFilter { provider, kinds },
+                tenant.as_deref(),
+            )
+            .await
         }
         CatalogCommand::Stats { store } => {
             let store = ocean_store::open_existing(&store).await?;
@@ -133,11 +139,20 @@ pub async fn command(command: CatalogCommand) -> Result<(), Failure> {
     }
 }
 
-async fn export(store: &dyn Store, filter: ExportFilter) -> Result<(), Failure> {
+/// Writes the live items `filter` selects, of `tenant` only when one is given (a
+/// trailing `/` on either side does not matter).
+async fn export(
+    store: &dyn Store,
+    filter: ExportFilter,
+    tenant: Option<&str>,
+) -> Result<(), Failure> {
+    let tenant = tenant.map(|t| t.trim_end_matches('/'));
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout());
     let mut items = store.export(filter);
     while let Some(item) = items.try_next().await? {
-        write_export_line(&mut out, &item)?;
+        if tenant.is_none_or(|t| item.tenant.trim_end_matches('/') == t) {
+            write_export_line(&mut out, &item)?;
+        }
     }
     out.flush()?;
     Ok(())
