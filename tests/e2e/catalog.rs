@@ -730,15 +730,16 @@ async fn kill_and_resume(backend: &Backend) {
     .await
     .expect("simulator starts");
     let spec = backend.spec();
-    let issues = ["--kind", "issue"];
-    let want = source(&sim, "jira", &issues);
-    assert_eq!(want.len(), total);
+    // Projects first (they finish before the kill), then issues.
+    let kinds = ["--kind", "project", "--kind", "issue"];
+    let want = source(&sim, "jira", &kinds);
+    assert_eq!(of_kind(&want, "issue").len(), total);
     // Slow enough to be caught mid-run: 15 bulk fetches one at a time.
     sim.faults()
         .set_full_issue_latency(Duration::from_millis(150));
     let mut child = jira_env(&mut ocean(), &sim)
         .args(["sync", "jira", "--store", &spec, "--max-concurrency", "1"])
-        .args(issues)
+        .args(kinds)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -748,7 +749,7 @@ async fn kill_and_resume(backend: &Backend) {
 
     // Another writer of the same tenant stops at once, saying why.
     let started = Instant::now();
-    let second = store_sync(&sim, "jira", &spec, &issues);
+    let second = store_sync(&sim, "jira", &spec, &["--kind", "issue"]);
     let err = text(&second.stderr);
     assert!(!second.status.success(), "{err}");
     assert!(
@@ -763,9 +764,11 @@ async fn kill_and_resume(backend: &Backend) {
     sim.faults().set_full_issue_latency(Duration::ZERO);
 
     let start = sim.stats();
-    let out = store_sync(&sim, "jira", &spec, &issues);
+    let out = store_sync(&sim, "jira", &spec, &kinds);
     let err = ok(&out);
     assert!(err.contains("resumed the interrupted run"), "{err}");
+    // The kind that finished before the kill is not run again.
+    assert_row(&err, "jira", "project", "done before", [0, 0, 0, 0]);
     let r = row(&err, "jira", "issue");
     assert_eq!(r.mode, "full", "{err}");
     assert_eq!(r.created as usize, total - committed, "{err}");
