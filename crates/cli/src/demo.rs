@@ -3,7 +3,6 @@
 //! delivery updates the catalog live.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -334,9 +333,24 @@ fn shorten(line: &str) -> String {
     }
 }
 
-/// `ocean-demo.db` in the system's temporary directory.
+/// A fresh `ocean-demo.db` in the system's temporary directory: the last demo's
+/// database goes, with its WAL and its lock files (one per simulator, whose port — and so
+/// tenant — differs on every run, so they would pile up).
 fn default_store() -> String {
-    let path: PathBuf = std::env::temp_dir().join("ocean-demo.db");
-    let _ = std::fs::remove_file(&path);
-    path.display().to_string()
+    const NAME: &str = "ocean-demo.db";
+    let dir = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name == NAME
+                || [".lock-", "-wal", "-shm"]
+                    .iter()
+                    .any(|suffix| name.starts_with(&format!("{NAME}{suffix}")));
+            if ours {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    dir.join(NAME).display().to_string()
 }
