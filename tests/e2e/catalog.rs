@@ -907,6 +907,13 @@ async fn demo(backend: &Backend) {
         shown.contains(r#"in the catalog now reads "Edited live, delivered by webhook""#),
         "{shown}"
     );
+    assert!(
+        shown.contains(&format!(
+            "catalog stats --store {}",
+            ocean_store::redact(&spec)
+        )),
+        "{shown}"
+    );
     let catalog = export(&spec, "jira", &["--kind", "issue"]);
     assert!(
         catalog

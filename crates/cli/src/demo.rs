@@ -105,8 +105,12 @@ pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     let stats = sim.stats();
     say(format!(
         "\nthe simulator answered {} requests: {} rate limited (429), {} unavailable (503) — all retried.\n\
-         Inspect the catalog: ocean catalog stats --store {spec}",
-        stats.requests, stats.rate_limited, stats.unavailable
+         Inspect the catalog: ocean catalog stats --store {}",
+        stats.requests,
+        stats.rate_limited,
+        stats.unavailable,
+        // A PostgreSQL URL's password stays off the screen.
+        ocean_store::redact(&spec)
     ))?;
     sim.shutdown().await;
     Ok(())
