@@ -871,6 +871,42 @@ async fn listen_store(backend: &Backend) {
     let out = store_sync(&sim, "jira", &spec, &[&issues[..], &["--changes"]].concat());
     ok(&out);
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+
+    // Octopus subscriptions feed the same catalog, under their own tenant.
+    let projects = ["--kind", "project"];
+    ok(&store_sync(&sim, "octopus", &spec, &projects));
+    let listener = listener::Listener::start(octopus_env(&mut ocean(), &sim).args([
+        "listen",
+        "octopus",
+        "--bind",
+        "127.0.0.1:0",
+        "--secret",
+        SECRET,
+        "--store",
+        &spec,
+    ]));
+    listener::register(
+        octopus_env(&mut ocean(), &sim),
+        "octopus",
+        &listener.app_host(),
+        SECRET,
+        2,
+    );
+    let project = field(&some(&sim, "octopus:project", 1)[0], "Id");
+    listener
+        .after(
+            &sim,
+            Mutation::OctopusProjectUpdate {
+                id: project,
+                name: Some("Renamed by a subscription".into()),
+                description: None,
+                is_disabled: None,
+            },
+            1,
+        )
+        .await;
+    let want = source(&sim, "octopus", &projects);
+    assert_same(&export(&spec, "octopus", &[]), &want, &listener.stderr());
 }
 
 // Rule 10: `ocean demo` end to end into the backend.
