@@ -202,8 +202,10 @@ pub trait Store: Send + Sync {
     /// In one transaction: upserts `items` (comparing content hashes; every item's
     /// last-seen run becomes `run`), tombstones `deletes`, and stores `checkpoint` as
     /// the kind's checkpoint (`None` leaves it as it was). `run` is `None` for
-    /// changes that belong to no run (webhook deliveries): those leave last-seen runs as
-    /// they were. Items are written before deletes, so an id in both ends tombstoned; an
+    /// changes that belong to no run (webhook deliveries): their items count as seen by
+    /// the scope's unfinished run if there is one (so its sweep cannot delete what a
+    /// webhook wrote after the run listed the kind), otherwise their last-seen runs stay
+    /// as they were. Items are written before deletes, so an id in both ends tombstoned; an
     /// id repeated in `items` is compared with its earlier write in the same call.
     async fn apply(
         &self,
