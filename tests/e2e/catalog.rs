@@ -909,6 +909,69 @@ async fn listen_store(backend: &Backend) {
     assert_same(&export(&spec, "octopus", &[]), &want, &listener.stderr());
 }
 
+// A webhook that creates an item while a full run is past listing it: the run's sweep
+// leaves the webhook's item alone.
+async fn webhook_during_a_run(backend: &Backend) {
+    let sim = Simulator::start(SimConfig {
+        items: 1000,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let spec = backend.spec();
+    let listener = listener::Listener::start(jira_env(&mut ocean(), &sim).args([
+        "listen",
+        "jira",
+        "--bind",
+        "127.0.0.1:0",
+        "--secret",
+        SECRET,
+        "--store",
+        &spec,
+    ]));
+    listener::register(
+        jira_env(&mut ocean(), &sim),
+        "jira",
+        &listener.app_host(),
+        SECRET,
+        1,
+    );
+    sim.faults()
+        .set_full_issue_latency(Duration::from_millis(100));
+    let mut child = jira_env(&mut ocean(), &sim)
+        .args(["sync", "jira", "--store", &spec, "--max-concurrency", "1"])
+        .args(["--kind", "issue", "--max-delete-fraction", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ocean starts");
+    // The issue ids are listed before the first batch is stored.
+    wait_for_items(&spec, "issue", 500, &mut child).await;
+    let created = listener
+        .after(
+            &sim,
+            Mutation::JiraIssueCreate {
+                project: "PROJ1".into(),
+                summary: "Created during a run".into(),
+            },
+            1,
+        )
+        .await;
+    let key = created[0]["item"]["key"].as_str().expect("key").to_owned();
+    let status = child.wait().expect("the sync ends");
+    assert!(status.success(), "{status}");
+    let stored = of_kind(&export(&spec, "jira", &[]), "issue");
+    assert!(
+        stored.contains_key(&("issue".to_owned(), key.clone())),
+        "the run swept {key}, written by a webhook after the run listed the issues"
+    );
+    assert_same(
+        &stored,
+        &source(&sim, "jira", &["--kind", "issue"]),
+        "issues",
+    );
+}
+
 // Rule 10: `ocean demo` end to end into the backend.
 async fn demo(backend: &Backend) {
     let spec = backend.spec();
@@ -1047,6 +1110,7 @@ on_both_backends!(
     a_failing_kind_is_isolated_and_left_untouched => isolation,
     a_sigkilled_sync_resumes_exactly_once_and_a_second_writer_is_refused => kill_and_resume,
     a_webhook_to_listen_store_updates_the_catalog => listen_store,
+    a_webhook_during_a_run_is_not_swept_by_it => webhook_during_a_run,
     the_demo_runs_end_to_end_into_the_store => demo,
     tenants_of_one_store_never_mix => tenants,
     a_store_of_a_newer_schema_is_refused => newer_schema,
