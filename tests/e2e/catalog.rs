@@ -1,7 +1,8 @@
 //! A catalog that stays true (issue 12), with the real `ocean` binary against the
 //! simulator, on SQLite and on PostgreSQL: `sync --store` first and incremental runs,
 //! deletions and their threshold, failure isolation, kill-and-resume, two writers, the
-//! change feed, `catalog export|stats`, `listen --store`, `ocean demo`, and bad stores.
+//! change feed, `catalog export|stats`, `listen --store` (between runs and during one),
+//! `ocean demo`, tenants side by side, and bad stores.
 //!
 //! The oracle is the plain `ocean sync` of the same kinds (NDJSON, no store): a catalog
 //! must hold exactly its lines, and a `--changes` run must print exactly the difference
