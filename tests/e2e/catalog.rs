@@ -714,9 +714,20 @@ async fn isolation(backend: &Backend) {
         &teams,
         "the failed kind is untouched",
     );
-    assert_eq!(
-        of_kind(&after, "project"),
-        source(&sim, "jira", &["--kind", "project"])
+    let out = run(ocean().args(["catalog", "stats", "--store", &spec]));
+    let stats = text(&out.stdout);
+    let team = stats
+        .lines()
+        .find(|l| l.split_whitespace().take(2).eq(["jira", "team"]))
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert!(
+        team.contains("FAILED: "),
+        "the last run of teams failed: {team}"
+    );
+    assert_same(
+        &of_kind(&after, "project"),
+        &source(&sim, "jira", &["--kind", "project"]),
+        "the project renamed meanwhile",
     );
 }
 
