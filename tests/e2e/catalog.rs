@@ -33,17 +33,26 @@ type Lines = BTreeMap<(String, String), String>;
 type Changes = BTreeMap<(String, String), Option<String>>;
 
 /// The provider's credentials for the simulator.
+/// `provider` is `jira`, `octopus`, or `jira-dc` (the simulated Data Center, with a PAT).
 fn creds<'a>(cmd: &'a mut Command, sim: &Simulator, provider: &str) -> &'a mut Command {
     match provider {
         "jira" => jira_env(cmd, sim),
+        "jira-dc" => cmd
+            .env("JIRA_URL", sim.jira_dc_url())
+            .env("JIRA_PAT", ocean_sim::JIRA_TOKEN),
         _ => octopus_env(cmd, sim),
     }
+}
+
+/// The `ocean sync` subcommand of a provider of [`creds`].
+fn command(provider: &str) -> &str {
+    provider.trim_end_matches("-dc")
 }
 
 /// `ocean sync PROVIDER --store SPEC ARGS…`.
 fn store_sync(sim: &Simulator, provider: &str, spec: &str, args: &[&str]) -> Output {
     run(creds(&mut ocean(), sim, provider)
-        .args(["sync", provider, "--store", spec])
+        .args(["sync", command(provider), "--store", spec])
         .args(args))
 }
 
@@ -57,7 +66,7 @@ fn ok(out: &Output) -> String {
 /// The plain `ocean sync PROVIDER ARGS…` (no store): what the source holds now.
 fn source(sim: &Simulator, provider: &str, args: &[&str]) -> Lines {
     let out = run(creds(&mut ocean(), sim, provider)
-        .args(["sync", provider])
+        .args(["sync", command(provider)])
         .args(args));
     ok(&out);
     keyed(provider, &out.stdout)
@@ -547,6 +556,52 @@ async fn incremental(backend: &Backend) {
         &source(&sim, "jira", &jira_kinds),
         "the catalog after the runs",
     );
+}
+
+// Rule 2 on Jira Data Center: the same incremental runs through `/rest/api/2`.
+async fn data_center(backend: &Backend) {
+    let sim = sim(100).await;
+    let spec = backend.spec();
+    let kinds = ["--kind", "issue", "--kind", "worklog"];
+    ok(&store_sync(&sim, "jira-dc", &spec, &kinds));
+    let before = export(&spec, "jira", &[]);
+    assert_same(&before, &source(&sim, "jira-dc", &kinds), "the first run");
+    let issue = field(&some(&sim, "issue", 1)[0], "key");
+    let worklogs = some(&sim, "worklog", 2);
+    mutate(&sim, edit(&issue, "Edited on Data Center")).await;
+    mutate(
+        &sim,
+        Mutation::JiraWorklogUpdate {
+            issue: field(&worklogs[0], "issueId"),
+            id: field(&worklogs[0], "id"),
+            time_spent_seconds: 600,
+        },
+    )
+    .await;
+    mutate(
+        &sim,
+        Mutation::JiraWorklogDelete {
+            issue: field(&worklogs[1], "issueId"),
+            id: field(&worklogs[1], "id"),
+        },
+    )
+    .await;
+    let want = diff(&before, &source(&sim, "jira-dc", &kinds));
+    let out = store_sync(
+        &sim,
+        "jira-dc",
+        &spec,
+        &[&kinds[..], &["--changes"]].concat(),
+    );
+    let err = ok(&out);
+    assert_eq!(row(&err, "jira", "worklog").mode, "incremental", "{err}");
+    assert_eq!(row(&err, "jira", "issue").mode, "incremental", "{err}");
+    assert_changes(
+        &feed("jira", &out.stdout),
+        &want,
+        "the Data Center change feed",
+    );
+    assert!(want.contains_key(&("worklog".to_owned(), field(&worklogs[1], "id"))));
 }
 
 // Rule 3: a sweep over the threshold deletes nothing of that kind and says so; a higher
@@ -1118,6 +1173,7 @@ async fn newer_schema(backend: &Backend) {
 on_both_backends!(
     a_first_run_stores_every_item_once_and_export_and_stats_show_it => first_run,
     incremental_runs_print_and_store_exactly_the_changes => incremental,
+    data_center_runs_are_incremental_too => data_center,
     deletions_beyond_the_threshold_wait_and_full_sweeps => deletions,
     a_failing_kind_is_isolated_and_left_untouched => isolation,
     a_sigkilled_sync_resumes_exactly_once_and_a_second_writer_is_refused => kill_and_resume,
