@@ -650,6 +650,18 @@ async fn deletions(backend: &Backend) {
         &source(&sim, "octopus", &kinds),
         "octopus",
     );
+    // Capped (the default 1000 per space): deployments are stored, never swept, and the
+    // summary says so.
+    let err = ok(&store_sync(
+        &sim,
+        "octopus",
+        &spec,
+        &["--kind", "deployment"],
+    ));
+    assert!(
+        err.contains("note: octopus deployment: its read is capped (--max-items), so deletions of it are not swept"),
+        "{err}"
+    );
 
     // Issues that leave the JQL's scope go too, found by the id-only census without
     // reading any issue in full; issues that enter it are fetched one by one.

@@ -76,6 +76,13 @@ pub fn write_run_summary(
                 kind.kind
             )?;
         }
+        if kind.capped && kind.error.is_none() {
+            writeln!(
+                out,
+                "note: {provider} {}: its read is capped (--max-items), so deletions of it are not swept",
+                kind.kind
+            )?;
+        }
         if let Some(error) = &kind.error {
             writeln!(
                 out,
