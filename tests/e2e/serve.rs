@@ -7,6 +7,8 @@
 //! PostgreSQL (otherwise that variant prints why it is skipped).
 
 mod common;
+#[macro_use]
+mod backend;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use backend::Backend;
 use common::*;
 use futures::TryStreamExt;
 use ocean_core::reqwest;
@@ -24,72 +27,6 @@ const SECRET: &str = "serve-e2e-secret";
 const DEADLINE: Duration = Duration::from_secs(30);
 /// Jira kinds the tests sync (the ones the simulator serves incrementally or in full).
 const KINDS: &str = r#"["project", "issue", "user"]"#;
-
-/// Where a test keeps its catalog.
-enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Backend {
-    fn sqlite() -> Backend {
-        Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
-    }
-
-    /// PostgreSQL from `OCEAN_TEST_POSTGRES`, in a fresh schema of its own, or `None`
-    /// after saying why not.
-    async fn postgres(test: &str) -> Option<Backend> {
-        let required = std::env::var("OCEAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        let url = match std::env::var("OCEAN_TEST_POSTGRES") {
-            Ok(url) if !url.trim().is_empty() => url,
-            _ => {
-                let why = "OCEAN_TEST_POSTGRES is not set";
-                if required {
-                    panic!("{test}: {why}, and OCEAN_REQUIRE_POSTGRES=1 requires PostgreSQL");
-                }
-                eprintln!("SKIPPED {test} on PostgreSQL: {why}");
-                return None;
-            }
-        };
-        let (client, conn) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-            Ok(c) => c,
-            Err(e) if !required => {
-                eprintln!("SKIPPED {test} on PostgreSQL: server unreachable: {e}");
-                return None;
-            }
-            Err(e) => panic!("{test}: PostgreSQL unreachable ({e}), and OCEAN_REQUIRE_POSTGRES=1"),
-        };
-        tokio::spawn(conn);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let schema = format!("serve_{}_{nanos}", std::process::id());
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .expect("create the test's schema");
-        let sep = if url.contains('?') { '&' } else { '?' };
-        Some(Backend::Postgres(format!(
-            "{url}{sep}options=-csearch_path%3D{schema}"
-        )))
-    }
-
-    /// The store spec.
-    fn spec(&self) -> String {
-        match self {
-            Backend::Sqlite(dir) => format!("sqlite:{}", dir.path().join("catalog.db").display()),
-            Backend::Postgres(url) => url.clone(),
-        }
-    }
-
-    fn dir(&self) -> PathBuf {
-        match self {
-            Backend::Sqlite(dir) => dir.path().to_path_buf(),
-            Backend::Postgres(_) => std::env::temp_dir(),
-        }
-    }
-}
 
 /// A running `ocean serve`, killed on drop; its stderr is collected by a thread.
 struct Serve {
@@ -372,7 +309,7 @@ async fn delete_webhooks(sim: &Simulator) {
 
 const RUNS_OK: &str = r#"ocean_sync_runs_total{tenant="jira",mode="incremental",outcome="ok"}"#;
 
-async fn lifecycle(backend: Backend) {
+async fn lifecycle(backend: &Backend) {
     let sim = sim(40).await;
     let spec = backend.spec();
     let config = config(&backend.dir(), &spec, &sim, "1h");
@@ -457,7 +394,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(serve.wait_exit(DEADLINE), Some(0), "{}", serve.stderr());
 }
 
-async fn sigterm_drains(backend: Backend) {
+async fn sigterm_drains(backend: &Backend) {
     let sim = sim(40).await;
     let spec = backend.spec();
     let config = config(&backend.dir(), &spec, &sim, "1h");
@@ -511,7 +448,7 @@ async fn sigterm_drains(backend: Backend) {
     assert_eq!(queue_depth(&spec, &sim).await, 0);
 }
 
-async fn sigkill_after_ack(backend: Backend) {
+async fn sigkill_after_ack(backend: &Backend) {
     let sim = sim(40).await;
     let spec = backend.spec();
     let config = config(&backend.dir(), &spec, &sim, "1h");
@@ -550,7 +487,7 @@ async fn sigkill_after_ack(backend: Backend) {
     assert_eq!(queue_depth(&spec, &sim).await, 0);
 }
 
-async fn two_replicas(backend: Backend) {
+async fn two_replicas(backend: &Backend) {
     let sim = sim(20).await;
     let spec = backend.spec();
     let config = config(&backend.dir(), &spec, &sim, "300ms");
@@ -579,7 +516,7 @@ async fn two_replicas(backend: Backend) {
     );
 }
 
-async fn admin_token(backend: Backend) {
+async fn admin_token(backend: &Backend) {
     let sim = sim(10).await;
     let spec = backend.spec();
     let config = config(&backend.dir(), &spec, &sim, "1h");
@@ -619,30 +556,6 @@ async fn admin_token(backend: Backend) {
         !serve.stderr().contains("admin-e2e-token"),
         "the token was logged"
     );
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$body(super::Backend::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(backend) = super::Backend::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$body(backend).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

@@ -241,7 +241,7 @@ pub struct StoreArgs {
     /// Keep a catalog in this store instead of printing NDJSON: a file path or
     /// sqlite:PATH (SQLite, created if missing), or postgres://… . Later runs are
     /// incremental, deletions are swept, an interrupted run resumes.
-    #[arg(long, value_name = "STORE")]
+    #[arg(long, value_name = "STORE", conflicts_with = "file")]
     pub store: Option<String>,
     /// With --store: a full sync and deletion sweep of every kind, whatever its bookmark.
     #[arg(long, requires = "store")]
@@ -268,6 +268,10 @@ pub enum CatalogCommand {
         /// Only these kinds, repeatable (default: all).
         #[arg(long = "kind", value_name = "KIND")]
         kinds: Vec<String>,
+        /// Only the items of this tenant (the site or server URL they were synced from; a
+        /// store may hold several, and the lines do not say whose they are).
+        #[arg(long, value_name = "URL")]
+        tenant: Option<String>,
     },
     /// Print the counts per provider and kind, and the last run of each.
     Stats {

@@ -62,6 +62,13 @@ pub fn write_run_summary(
                 kind.kind
             )?;
         }
+        if kind.capped && kind.error.is_none() {
+            writeln!(
+                out,
+                "note: {provider} {}: its read is capped (--max-items), so deletions of it are not swept",
+                kind.kind
+            )?;
+        }
         if let Some(error) = &kind.error {
             writeln!(
                 out,
@@ -108,22 +115,37 @@ pub async fn command(command: CatalogCommand) -> Result<(), Failure> {
             store,
             provider,
             kinds,
+            tenant,
         } => {
-            let store = ocean_store::open(&store).await?;
-            export(store.as_ref(), ExportFilter { provider, kinds }).await
+            let store = ocean_store::open_existing(&store).await?;
+            export(
+                store.as_ref(),
+                ExportFilter { provider, kinds },
+                tenant.as_deref(),
+            )
+            .await
         }
         CatalogCommand::Stats { store } => {
-            let store = ocean_store::open(&store).await?;
+            let store = ocean_store::open_existing(&store).await?;
             stats(store.as_ref()).await
         }
     }
 }
 
-async fn export(store: &dyn Store, filter: ExportFilter) -> Result<(), Failure> {
+/// Writes the live items `filter` selects, of `tenant` only when one is given (a
+/// trailing `/` on either side does not matter).
+async fn export(
+    store: &dyn Store,
+    filter: ExportFilter,
+    tenant: Option<&str>,
+) -> Result<(), Failure> {
+    let tenant = tenant.map(|t| t.trim_end_matches('/'));
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout());
     let mut items = store.export(filter);
     while let Some(item) = items.try_next().await? {
-        write_export_line(&mut out, &item)?;
+        if tenant.is_none_or(|t| item.tenant.trim_end_matches('/') == t) {
+            write_export_line(&mut out, &item)?;
+        }
     }
     out.flush()?;
     Ok(())

@@ -3,7 +3,6 @@
 //! delivery updates the catalog live.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use ocean_jira::{JiraClient, JiraProvider, JiraWebhooks, SyncOptions, WebhookOpt
 use ocean_listen::ListenOptions;
 use ocean_octopus::{OctopusClient, OctopusProvider};
 use ocean_sim::{Mutation, SimConfig, Simulator};
-use ocean_store::{ExportFilter, Scope, Store};
+use ocean_store::{CatalogItem, ExportFilter, Scope, Store};
 use ocean_sync::{NdjsonFeed, NoFeed, Settings};
 use tokio::net::TcpListener;
 
@@ -21,10 +20,9 @@ use crate::args::DemoArgs;
 use crate::catalog::write_run_summary;
 use crate::commands::Failure;
 use crate::listen_store::StoreSink;
-use crate::report::Progress;
 
 /// Runs the demo.
-pub async fn run(args: DemoArgs, progress: &Progress) -> Result<(), Failure> {
+pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     let config = SimConfig {
         items: args.items,
         latency: Duration::from_millis(5),
@@ -37,7 +35,9 @@ pub async fn run(args: DemoArgs, progress: &Progress) -> Result<(), Failure> {
     sim.faults().set_rate_limit(Some(200.0));
     let spec = args.store.clone().unwrap_or_else(default_store);
     let store: Arc<dyn Store> = ocean_store::open(&spec).await?.into();
-    let say = |line: String| progress.bars().println(line);
+    // Everything goes to stdout, in order: the demo is read, not parsed, and a hidden
+    // progress bar (stdout or stderr not a terminal) would swallow lines printed through it.
+    let say = |line: String| writeln!(std::io::stdout(), "{line}");
     say(format!(
         "simulator on {} ({} Jira issues, {} Octopus deployments); catalog in {}",
         sim.url(),
@@ -69,10 +69,16 @@ pub async fn run(args: DemoArgs, progress: &Progress) -> Result<(), Failure> {
         sync(provider, store.as_ref(), &mut NoFeed).await?;
     }
 
-    let changed = mutate(&sim, store.as_ref(), &jira, &octopus).await?;
-    say(format!(
-        "\n2. the simulator changed {changed} items; an incremental run finds exactly those (the change feed):"
-    ))?;
+    say("\n2. the simulator changes a few items:".into())?;
+    for change in mutate(&sim, store.as_ref(), &jira, &octopus).await? {
+        say(format!("   {change}"))?;
+    }
+    say(
+        "\n   an incremental run finds exactly those (issues and worklogs through `updated` \
+         filters,\n   the rest in full), and the change feed lists them (the backlog kind holds \
+         the same issues by board):"
+            .into(),
+    )?;
     let mut feed = NdjsonFeed(Vec::new());
     for provider in providers {
         sync(provider, store.as_ref(), &mut feed).await?;
@@ -99,14 +105,18 @@ pub async fn run(args: DemoArgs, progress: &Progress) -> Result<(), Failure> {
     let stats = sim.stats();
     say(format!(
         "\nthe simulator answered {} requests: {} rate limited (429), {} unavailable (503) — all retried.\n\
-         Inspect the catalog: ocean catalog stats --store {spec}",
-        stats.requests, stats.rate_limited, stats.unavailable
+         Inspect the catalog: ocean catalog stats --store {}",
+        stats.requests,
+        stats.rate_limited,
+        stats.unavailable,
+        // A PostgreSQL URL's password stays off the screen.
+        ocean_store::redact(&spec)
     ))?;
     sim.shutdown().await;
     Ok(())
 }
 
-/// One run of `provider` into `store`, its summary on stderr.
+/// One run of `provider` into `store`, its summary on stdout.
 async fn sync(
     provider: &dyn Provider,
     store: &dyn Store,
@@ -115,7 +125,7 @@ async fn sync(
     let kinds: Vec<_> = provider.kinds().iter().collect();
     let report = ocean_sync::sync(provider, store, &kinds, &Settings::default(), feed).await?;
     write_run_summary(
-        &mut std::io::stderr(),
+        &mut std::io::stdout(),
         provider.name(),
         &store.describe(),
         &report,
@@ -126,63 +136,102 @@ async fn sync(
     Ok(())
 }
 
-/// Creates, edits and deletes a few items of both providers; returns how many.
+/// Creates, edits and deletes a few items of both providers; says what it did.
 async fn mutate(
     sim: &Simulator,
     store: &dyn Store,
     jira: &JiraProvider,
     octopus: &OctopusProvider,
-) -> Result<usize, Failure> {
-    let issues = ids(store, jira, "issue", 4).await?;
-    let projects = ids(store, octopus, "project", 2).await?;
-    let [first, second, third, fourth] = issues.as_slice() else {
-        return Err("the demo needs at least four issues (raise --items)".into());
+) -> Result<Vec<String>, Failure> {
+    let issues = ids(store, jira, "issue", 3).await?;
+    let [edited, moved, deleted] = issues.as_slice() else {
+        return Err("the demo needs at least three issues (raise --items)".into());
     };
-    let [renamed, deleted] = projects.as_slice() else {
-        return Err("the demo needs at least two Octopus projects (raise --items)".into());
+    // A worklog of an issue that stays, so its edit shows as an edit.
+    let (worklog, worklog_issue) = export(store, jira, "worklog", usize::MAX)
+        .await?
+        .into_iter()
+        .find_map(|w| match w.parent {
+            Some((_, issue)) if issue != *deleted => Some((w.id, issue)),
+            _ => None,
+        })
+        .ok_or("the demo needs a worklog (raise --items)")?;
+    let (project, deployment) = match (
+        ids(store, octopus, "project", 1).await?.pop(),
+        ids(store, octopus, "deployment", 1).await?.pop(),
+    ) {
+        (Some(p), Some(d)) => (p, d),
+        _ => return Err("the demo needs an Octopus project and deployment (raise --items)".into()),
     };
-    let project = first.split('-').next().unwrap_or_default().to_owned();
-    let mutations = vec![
-        Mutation::JiraIssueCreate {
-            project: project.clone(),
+    let jira_project = edited.split('-').next().unwrap_or_default().to_owned();
+    let created = sim
+        .mutate(Mutation::JiraIssueCreate {
+            project: jira_project,
             summary: "Created by the demo".into(),
-        },
-        Mutation::JiraIssueCreate {
-            project,
-            summary: "Created by the demo, too".into(),
-        },
-        Mutation::JiraIssueUpdate {
-            issue: second.clone(),
-            summary: Some("Edited by the demo".into()),
-            status: None,
-            labels: None,
-            assignee: None,
-        },
-        Mutation::JiraIssueUpdate {
-            issue: third.clone(),
-            summary: None,
-            status: Some("In Progress".into()),
-            labels: None,
-            assignee: None,
-        },
-        Mutation::JiraIssueDelete {
-            issue: fourth.clone(),
-        },
-        Mutation::OctopusProjectUpdate {
-            id: renamed.clone(),
-            name: Some("Renamed by the demo".into()),
-            description: None,
-            is_disabled: None,
-        },
-        Mutation::OctopusProjectDelete {
-            id: deleted.clone(),
-        },
+        })
+        .await?;
+    let mut said = vec![format!(
+        "created Jira issue {}",
+        created.key.unwrap_or(created.id)
+    )];
+    let changes = [
+        (
+            Mutation::JiraIssueUpdate {
+                issue: edited.clone(),
+                summary: Some("Edited by the demo".into()),
+                status: None,
+                labels: None,
+                assignee: None,
+            },
+            format!("edited the summary of Jira issue {edited}"),
+        ),
+        (
+            Mutation::JiraIssueUpdate {
+                issue: moved.clone(),
+                summary: None,
+                status: Some("In Progress".into()),
+                labels: None,
+                assignee: None,
+            },
+            format!("moved Jira issue {moved} to In Progress"),
+        ),
+        (
+            Mutation::JiraIssueDelete {
+                issue: deleted.clone(),
+            },
+            format!("deleted Jira issue {deleted} (and its worklogs)"),
+        ),
+        (
+            Mutation::JiraWorklogUpdate {
+                issue: worklog_issue.clone(),
+                id: worklog.clone(),
+                time_spent_seconds: 5400,
+            },
+            format!(
+                "changed the time spent of Jira worklog {worklog} (which updates issue {worklog_issue} too)"
+            ),
+        ),
+        (
+            Mutation::OctopusProjectUpdate {
+                id: project.clone(),
+                name: Some("Renamed by the demo".into()),
+                description: None,
+                is_disabled: None,
+            },
+            format!("renamed Octopus project {project}"),
+        ),
+        (
+            Mutation::OctopusDeploymentDelete {
+                id: deployment.clone(),
+            },
+            format!("deleted Octopus deployment {deployment}"),
+        ),
     ];
-    let count = mutations.len();
-    for mutation in mutations {
+    for (mutation, what) in changes {
         sim.mutate(mutation).await?;
+        said.push(what);
     }
-    Ok(count)
+    Ok(said)
 }
 
 /// The first `n` ids of a kind in the catalog.
@@ -192,12 +241,22 @@ async fn ids(
     kind: &str,
     n: usize,
 ) -> Result<Vec<String>, Failure> {
+    let items = export(store, provider, kind, n).await?;
+    Ok(items.into_iter().map(|item| item.id).collect())
+}
+
+/// The first `n` items of a kind in the catalog.
+async fn export(
+    store: &dyn Store,
+    provider: &dyn Provider,
+    kind: &str,
+    n: usize,
+) -> Result<Vec<CatalogItem>, Failure> {
     let filter = ExportFilter {
         provider: Some(provider.name().to_owned()),
         kinds: vec![kind.to_owned()],
     };
-    let items: Vec<_> = store.export(filter).take(n).try_collect().await?;
-    Ok(items.into_iter().map(|item| item.id).collect())
+    Ok(store.export(filter).take(n).try_collect().await?)
 }
 
 /// Registers the Jira webhook with a receiver writing into the catalog, changes an
@@ -229,7 +288,7 @@ async fn live_update(
         .jira()
         .ensure_webhook(&app_host, &WebhookOptions::default())
         .await?;
-    eprintln!("   webhook to {app_host}: {outcome}");
+    println!("   webhook to {app_host}: {outcome}");
     let issue = ids(store.as_ref(), jira, "issue", 1)
         .await?
         .pop()
@@ -262,7 +321,7 @@ async fn live_update(
     let _ = stop.send(());
     server.await??;
     if seen {
-        eprintln!("   {issue} in the catalog now reads \"{summary}\"");
+        println!("   {issue} in the catalog now reads \"{summary}\"");
         Ok(())
     } else {
         Err(format!("the webhook update of {issue} did not reach the catalog within 2 s").into())
@@ -278,9 +337,24 @@ fn shorten(line: &str) -> String {
     }
 }
 
-/// `ocean-demo.db` in the system's temporary directory.
+/// A fresh `ocean-demo.db` in the system's temporary directory: the last demo's
+/// database goes, with its WAL and its lock files (one per simulator, whose port — and so
+/// tenant — differs on every run, so they would pile up).
 fn default_store() -> String {
-    let path: PathBuf = std::env::temp_dir().join("ocean-demo.db");
-    let _ = std::fs::remove_file(&path);
-    path.display().to_string()
+    const NAME: &str = "ocean-demo.db";
+    let dir = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name == NAME
+                || [".lock-", "-wal", "-shm"]
+                    .iter()
+                    .any(|suffix| name.starts_with(&format!("{NAME}{suffix}")));
+            if ours {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    dir.join(NAME).display().to_string()
 }

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             Command::Listen(target) => commands::listen(target).await,
             Command::Catalog(command) => catalog::command(command).await,
             Command::Sim(args) => commands::sim(args).await,
-            Command::Demo(args) => demo::run(args, &progress).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Serve(args) => serve::run(args, cli.config.as_deref()).await,
         }
     });

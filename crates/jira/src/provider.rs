@@ -46,11 +46,13 @@ static KINDS: [KindInfo; JiraKind::ALL.len()] = {
 impl JiraKind {
     /// The item field that identifies an item of this kind: `"key"` for issues and
     /// projects (what webhooks, the census and children's parent fields name),
-    /// `"accountId"` for users, `"id"` otherwise.
+    /// `"accountId"` for users, `"teamId"` for teams (the Teams API has no `id`),
+    /// `"id"` otherwise.
     pub const fn id_field(self) -> &'static str {
         match self {
             Self::Issue | Self::Project => "key",
             Self::User => "accountId",
+            Self::Team => "teamId",
             _ => "id",
         }
     }
@@ -428,6 +430,7 @@ mod tests {
         assert_eq!(worklog.parent, Some("issue"));
         assert!(worklog.incremental && !worklog.census);
         assert_eq!(JiraKind::Issue.info().id_field, "key");
+        assert_eq!(JiraKind::Team.info().id_field, "teamId");
     }
 
     #[test]

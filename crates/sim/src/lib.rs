@@ -111,7 +111,8 @@
 //! `GET /rest/api/2/serverInfo` (`deploymentType: "Server"`), `/rest/api/2/project` (bare
 //! array), `/rest/api/2/project/{key}`, `…/version` (PageBean), `…/components` (bare array),
 //! `GET|POST /rest/api/2/search` (offset: `startAt`/`maxResults`/`total`), `/rest/api/2/issue/{key}`,
-//! `…/worklog`, `/rest/api/2/user/search?username=.` (users with `key`/`name`, no
+//! `…/worklog`, `/rest/api/2/worklog/updated`, `…/deleted` and `POST …/list` (as Cloud's),
+//! `/rest/api/2/user/search?username=.` (users with `key`/`name`, no
 //! `accountId`), `/rest/agile/1.0/board/{id}/backlog` (offset), the agile API and admin
 //! webhooks.
 //!

@@ -202,8 +202,10 @@ pub trait Store: Send + Sync {
     /// In one transaction: upserts `items` (comparing content hashes; every item's
     /// last-seen run becomes `run`), tombstones `deletes`, and stores `checkpoint` as
     /// the kind's checkpoint (`None` leaves it as it was). `run` is `None` for
-    /// changes that belong to no run (webhook deliveries): those leave last-seen runs as
-    /// they were. Items are written before deletes, so an id in both ends tombstoned; an
+    /// changes that belong to no run (webhook deliveries): their items count as seen by
+    /// the scope's unfinished run if there is one (so its sweep cannot delete what a
+    /// webhook wrote after the run listed the kind), otherwise their last-seen runs stay
+    /// as they were. Items are written before deletes, so an id in both ends tombstoned; an
     /// id repeated in `items` is compared with its earlier write in the same call.
     async fn apply(
         &self,
@@ -320,4 +322,21 @@ pub async fn open(spec: &str) -> Result<Box<dyn Store>> {
         spec::Spec::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path).await?)),
         spec::Spec::Postgres { url, display } => postgres::PgStore::open(&url, display).await,
     }
+}
+
+/// Opens the store named by `spec` for reading it: as [`open`] does, except that a
+/// SQLite file that does not exist is an [`Error::Open`] rather than a new, empty store
+/// (a mistyped path would print an empty catalog and leave a stray file behind).
+pub async fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
+    if let spec::Spec::Sqlite(path) = spec::Spec::parse(spec)? {
+        if let Err(e) = std::fs::metadata(&path) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Err(Error::Open {
+                    store: path.display().to_string(),
+                    source: "no such file (`ocean sync … --store` creates a store)".into(),
+                });
+            }
+        }
+    }
+    open(spec).await
 }

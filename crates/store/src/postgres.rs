@@ -390,12 +390,40 @@ impl Store for PgStore {
     ) -> Result<Applied> {
         let e = pg_err(&self.inner.display, "apply");
         let mut conn = self.inner.conn().await?;
-        let [find, upsert, upsert_json, seen, delete, set_checkpoint] = conn
-            .prepare([FIND, UPSERT, UPSERT_JSON, SEEN, DELETE, CHECKPOINT])
+        let [
+            find,
+            upsert,
+            upsert_json,
+            seen,
+            delete,
+            set_checkpoint,
+            current,
+        ] = conn
+            .prepare([
+                FIND,
+                UPSERT,
+                UPSERT_JSON,
+                SEEN,
+                DELETE,
+                CHECKPOINT,
+                CURRENT_RUN,
+            ])
             .await
             .map_err(&e)?;
         let tx = conn.client.transaction().await.map_err(&e)?;
         let (p, t) = (&scope.provider, &scope.tenant);
+        // A write outside any run (a webhook) counts as seen by the run under way, if any:
+        // that run's listing may have passed before the item existed, and its sweep must
+        // not delete what the webhook just wrote.
+        let seen_in: Option<RunId> = match run {
+            Some(run) => Some(run),
+            None if items.is_empty() => None,
+            None => tx
+                .query_opt(&current, &[p, t])
+                .await
+                .map_err(&e)?
+                .map(|row| row.get(0)),
+        };
         let mut applied = Applied {
             actions: Vec::with_capacity(items.len()),
             deleted: Vec::new(),
@@ -444,7 +472,7 @@ impl Store for PgStore {
                     .map(|i| i.parent.as_ref().map(|(_, v)| v.as_str()))
                     .collect();
                 let keys: HashMap<String, i64> = tx
-                    .query(&upsert, &[p, &kind, t, &run, &ids, &pf, &pid, &hashes])
+                    .query(&upsert, &[p, &kind, t, &seen_in, &ids, &pf, &pid, &hashes])
                     .await
                     .map_err(&e)?
                     .into_iter()
@@ -466,7 +494,7 @@ impl Store for PgStore {
                     .await
                     .map_err(&e)?;
             }
-            if let (Some(run), false) = (run, unchanged.is_empty()) {
+            if let (Some(run), false) = (seen_in, unchanged.is_empty()) {
                 tx.execute(&seen, &[p, &kind, t, &run, &unchanged])
                     .await
                     .map_err(&e)?;

@@ -304,6 +304,14 @@ fn apply_tx(
     checkpoint: Option<&str>,
 ) -> rusqlite::Result<Applied> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // A write outside any run (a webhook) counts as seen by the run under way, if any:
+    // that run's listing may have passed before the item existed, and its sweep must not
+    // delete what the webhook just wrote.
+    let seen_in = match run {
+        Some(run) => Some(run),
+        None if items.is_empty() => None,
+        None => current_run(&tx, scope)?.map(|(id, _)| id),
+    };
     let mut applied = Applied {
         actions: Vec::with_capacity(items.len()),
         deleted: Vec::new(),
@@ -343,12 +351,12 @@ fn apply_tx(
                 .optional()?;
             let action = match found {
                 None => {
-                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, run])?;
+                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, seen_in])?;
                     insert_json.execute(params![tx.last_insert_rowid(), item.json])?;
                     ItemAction::Created
                 }
                 Some((row, old, tombstone)) if tombstone || old != hash => {
-                    rewrite.execute(params![row, pf, pid, hash, run])?;
+                    rewrite.execute(params![row, pf, pid, hash, seen_in])?;
                     rewrite_json.execute(params![row, item.json])?;
                     if tombstone {
                         ItemAction::Created
@@ -357,7 +365,7 @@ fn apply_tx(
                     }
                 }
                 Some((row, _, _)) => {
-                    if let Some(run) = run {
+                    if let Some(run) = seen_in {
                         seen.execute(params![row, run])?;
                     }
                     ItemAction::Unchanged

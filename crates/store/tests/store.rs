@@ -17,6 +17,7 @@ on_both_backends!(
     apply_reports_created_updated_unchanged,
     apply_deletes_only_live_items,
     apply_with_no_run_for_webhooks,
+    a_webhook_write_during_a_run_survives_its_sweep,
     checkpoint_follows_the_run,
     finish_kind_keeps_bookmark_on_success_only,
     unknown_runs_are_refused,
@@ -281,6 +282,54 @@ async fn apply_with_no_run_for_webhooks(f: &Fixture) {
     assert_eq!(
         f.store.sweep(&s, run, "issue", 1.0).await.unwrap(),
         Sweep::Deleted(vec![])
+    );
+}
+
+async fn a_webhook_write_during_a_run_survives_its_sweep(f: &Fixture) {
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    f.store
+        .apply(&s, Some(run), "project", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    // Between the run's listing and its sweep, a webhook creates "2" and repeats "1".
+    f.store
+        .apply(
+            &s,
+            None,
+            "project",
+            &[item("2", 1), item("1", 1)],
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.sweep(&s, run, "project", 1.0).await.unwrap(),
+        Sweep::Deleted(vec![])
+    );
+    assert_eq!(stats_of(f, &s, "project").await.live, 2);
+    // With no run under way, a webhook write changes no run's view.
+    f.store.finish_run(&s, run).await.unwrap();
+    f.store
+        .apply(&s, None, "project", &[item("3", 1)], &[], None)
+        .await
+        .unwrap();
+    let next = f.store.begin_run(&s, T0 + 1).await.unwrap().id;
+    f.store
+        .apply(
+            &s,
+            Some(next),
+            "project",
+            &[item("1", 1), item("2", 1)],
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.sweep(&s, next, "project", 1.0).await.unwrap(),
+        Sweep::Deleted(ids(&["3"]))
     );
 }
 

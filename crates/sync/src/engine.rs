@@ -64,6 +64,9 @@ pub struct KindReport {
     pub elapsed: Duration,
     /// `Some((would_delete, live))` when the sweep was refused by the threshold.
     pub threshold: Option<(u64, u64)>,
+    /// The kind was read in full but its read is incomplete by design (the provider caps
+    /// it), so nothing of it was swept.
+    pub capped: bool,
     /// The error that ended the kind, if it failed (its items were left untouched).
     pub error: Option<String>,
 }
@@ -159,6 +162,7 @@ pub async fn sync(
                 requests: 0,
                 elapsed: Duration::ZERO,
                 threshold: None,
+                capped: false,
                 error: None,
             },
         };
@@ -240,6 +244,8 @@ impl KindJob<'_> {
                 self.apply_records(records).await?;
                 if self.provider.complete(self.kind.name) {
                     self.sweep().await?;
+                } else {
+                    self.report.capped = true;
                 }
             }
         }

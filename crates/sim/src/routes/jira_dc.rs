@@ -5,17 +5,18 @@
 //! * projects are one bare array (`/rest/api/2/project`), components too (`/components`);
 //! * issue search is offset-paged (`/rest/api/2/search`, `startAt`/`maxResults`/`total`);
 //! * users have no `accountId`: they are found by `username` and identified by `key` (the
-//!   Cloud user's accountId, so both syncs can be compared) and `name`.
+//!   Cloud user's accountId, so both syncs can be compared) and `name`;
+//! * the worklog change feeds and batch getter are Cloud's, under `/rest/api/2`.
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::jira;
 use super::paging::Offset;
+use super::{jira, worklog_feed};
 use super::{reply, search};
 use crate::query::Params;
 use crate::render;
@@ -42,6 +43,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/api/2/issue/{key}", get(jira::issue))
         .route("/rest/api/2/issue/{key}/worklog", get(jira::worklogs))
         .route("/rest/api/2/issue/{key}/worklog/{id}", get(jira::worklog))
+        // Server and Data Center have the worklog change feeds too (since Jira 7.0).
+        .route("/rest/api/2/worklog/updated", get(worklog_feed::updated))
+        .route("/rest/api/2/worklog/deleted", get(worklog_feed::deleted))
+        .route("/rest/api/2/worklog/list", post(worklog_feed::list))
         .route("/rest/api/2/user/search", get(users))
         .route("/rest/api/2/user", get(user))
         .route("/rest/api/2/version/{id}", get(jira::version))
