@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use ocean_core::Provider;
-use ocean_jira::{JiraClient, JiraProvider, JiraWebhooks, SyncOptions, WebhookOptions};
+use ocean_jira::{JiraClient, JiraProvider, SyncOptions};
 use ocean_listen::ListenOptions;
 use ocean_octopus::{OctopusClient, OctopusProvider};
 use ocean_sim::{Mutation, SimConfig, Simulator};
@@ -264,7 +264,7 @@ async fn export(
 async fn live_update(
     sim: &Simulator,
     store: Arc<dyn Store>,
-    jira: &JiraProvider,
+    jira: &dyn Provider,
 ) -> Result<(), Failure> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let app_host = format!("http://{}", listener.local_addr()?);
@@ -273,7 +273,9 @@ async fn live_update(
         tenant: jira.tenant(),
     };
     let sink = Arc::new(StoreSink::quiet(Arc::clone(&store), scope, jira.kinds()));
-    let source = Arc::new(JiraWebhooks::new(jira.jira().clone()));
+    let source = jira
+        .webhook_source(None)
+        .ok_or("the demo's provider has no webhooks")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(ocean_listen::serve(
         listener,
@@ -284,11 +286,9 @@ async fn live_update(
             let _ = stopped.await;
         },
     ));
-    let outcome = jira
-        .jira()
-        .ensure_webhook(&app_host, &WebhookOptions::default())
-        .await?;
-    println!("   webhook to {app_host}: {outcome}");
+    for outcome in jira.ensure_webhooks(&app_host, None).await? {
+        println!("   jira {outcome}, posting to {app_host}");
+    }
     let issue = ids(store.as_ref(), jira, "issue", 1)
         .await?
         .pop()
