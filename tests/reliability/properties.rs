@@ -94,9 +94,10 @@ fn skip_take_reply(s: &Scenario, markers: SkipTakeMarkers, req: &Seen) -> Reply 
     let end = skip + items.len() as u64;
     let mut page = json!({"ItemType": "Thing", "TotalResults": s.items, "Items": items});
     if !matches!(markers, SkipTakeMarkers::TotalOnly) {
-        let mut links = json!({"Self": format!("/things?skip={skip}&take={take}")});
+        let path = req.path();
+        let mut links = json!({"Self": format!("{path}?skip={skip}&take={take}")});
         if end < s.items {
-            links["Page.Next"] = json!(format!("/things?skip={end}&take={take}"));
+            links["Page.Next"] = json!(format!("{path}?skip={end}&take={take}"));
         }
         page["Links"] = links;
     }
@@ -217,7 +218,7 @@ fn lying_reply(s: &Scenario, lie: Lie, n: usize, req: &Seen, served: &Mutex<Serv
         LastLie::NeverLast => Some(false),
     };
     let more = is_last != Some(true) && len > 0;
-    let link = format!("/things?at={}-{n}&size={asked}", at + len);
+    let link = format!("{}?at={}-{n}&size={asked}", req.path(), at + len);
     let body = match lie.strategy {
         LyingStrategy::Array => json!(values),
         LyingStrategy::LinkHeader => {
@@ -273,9 +274,9 @@ fn check_liar(
     concurrency: usize,
 ) -> Result<(), TestCaseError> {
     let fake = &*LYING_SERVER;
-    fake.set(s, Markers::Liar(lie));
+    let path = fake.set(s, Markers::Liar(lie));
     let client = &fake.clients[concurrency - 1];
-    let endpoint = Endpoint::new("thing", "/things").page_size(limit);
+    let endpoint = Endpoint::new("thing", path).page_size(limit);
     let endpoint = match lie.strategy {
         LyingStrategy::Offset => endpoint.items("values").paginate(Pagination::offset()),
         LyingStrategy::Array => endpoint.paginate(Pagination::array()),
@@ -385,6 +386,7 @@ fn lie() -> impl Strategy<Value = Lie> {
 
 fn collect(
     fake: &Fake,
+    path: String,
     pagination: Pagination,
     items_key: &str,
     limit: u32,
@@ -392,7 +394,7 @@ fn collect(
     concurrency: usize,
 ) -> Vec<u64> {
     let client = &fake.clients[concurrency - 1];
-    let endpoint = Endpoint::new("thing", "/things")
+    let endpoint = Endpoint::new("thing", path)
         .items(items_key.to_owned())
         .paginate(pagination)
         .page_size(limit);
@@ -409,7 +411,9 @@ fn collect(
 /// One server per property, answering from the scenario of the case being run.
 struct Fake {
     _server: Server,
-    scenario: Arc<Mutex<(Scenario, Markers)>>,
+    /// The case being run: its number (its requests go to `/things/{number}`), scenario
+    /// and markers.
+    scenario: Arc<Mutex<(u64, Scenario, Markers)>>,
     /// Clients of the server with 1 to 4 requests in flight (building one per case would
     /// cost more than the case).
     clients: Vec<Client>,
@@ -427,6 +431,7 @@ enum Markers {
 impl Fake {
     fn start() -> Self {
         let scenario = Arc::new(Mutex::new((
+            0,
             Scenario {
                 items: 0,
                 sizes: vec![1],
@@ -437,7 +442,12 @@ impl Fake {
         let served = Arc::new(Mutex::new(Served::default()));
         let record = served.clone();
         let server = Server::start(move |n, req| {
-            let (s, markers) = current.lock().unwrap().clone();
+            let (case, s, markers) = current.lock().unwrap().clone();
+            // A prefetch of an earlier case may arrive late: it is neither this case's
+            // request nor counted as one.
+            if req.path() != format!("/things/{case}") {
+                return Reply::json(410, json!({"stale": req.path()}));
+            }
             match markers {
                 Markers::Offset(m) => offset_reply(&s, m, req),
                 Markers::SkipTake(m) => skip_take_reply(&s, m, req),
@@ -461,9 +471,13 @@ impl Fake {
         }
     }
 
-    fn set(&self, s: &Scenario, markers: Markers) {
-        *self.scenario.lock().unwrap() = (s.clone(), markers);
+    /// Starts a case: its scenario and markers, and the path its requests go to.
+    fn set(&self, s: &Scenario, markers: Markers) -> String {
+        let mut current = self.scenario.lock().unwrap();
+        let case = current.0 + 1;
+        *current = (case, s.clone(), markers);
         *self.served.lock().unwrap() = Served::default();
+        format!("/things/{case}")
     }
 }
 
@@ -499,8 +513,8 @@ proptest! {
         prefetch in any::<bool>(),
         concurrency in 1usize..=4,
     ) {
-        OFFSET_SERVER.set(&s, Markers::Offset(markers));
-        let got = collect(&OFFSET_SERVER, Pagination::offset(), "values", limit, prefetch, concurrency);
+        let path = OFFSET_SERVER.set(&s, Markers::Offset(markers));
+        let got = collect(&OFFSET_SERVER, path, Pagination::offset(), "values", limit, prefetch, concurrency);
         prop_assert_eq!(got, (0..s.items).collect::<Vec<_>>());
     }
 
@@ -516,8 +530,8 @@ proptest! {
         prefetch in any::<bool>(),
         concurrency in 1usize..=4,
     ) {
-        SKIP_TAKE_SERVER.set(&s, Markers::SkipTake(markers));
-        let got = collect(&SKIP_TAKE_SERVER, Pagination::skip_take(), "Items", limit, prefetch, concurrency);
+        let path = SKIP_TAKE_SERVER.set(&s, Markers::SkipTake(markers));
+        let got = collect(&SKIP_TAKE_SERVER, path, Pagination::skip_take(), "Items", limit, prefetch, concurrency);
         prop_assert_eq!(got, (0..s.items).collect::<Vec<_>>());
     }
 
