@@ -417,3 +417,52 @@ fn kinds_name_their_parent_and_identity() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_403_is_retried_only_when_the_rate_limit_headers_explain_it() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let reset = (now + 1).to_string();
+    let cases: [(&[(&str, &str)], usize); 3] = [
+        // The secondary limit: `Retry-After`.
+        (&[("retry-after", "1")], 2),
+        // The primary limit, spent: wait for the reset.
+        (
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset),
+            ],
+            2,
+        ),
+        // A refusal: every answer carries a reset, but the budget is not spent.
+        (
+            &[
+                ("x-ratelimit-remaining", "4999"),
+                ("x-ratelimit-reset", &reset),
+            ],
+            1,
+        ),
+    ];
+    for (headers, sends) in cases {
+        let server = MockServer::start_async().await;
+        let refused = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/orgs/acme/repos");
+                let then = headers
+                    .iter()
+                    .fold(then.status(403), |then, (k, v)| then.header(*k, *v));
+                then.body(r#"{"message":"Resource not accessible by integration"}"#);
+            })
+            .await;
+        let github = provider(&server, RetryPolicy::default().max_retries(1).budget(None));
+        let error = full(&github, "repository").await.unwrap_err();
+        assert_eq!(refused.calls_async().await, sends, "{headers:?}");
+        assert_eq!(error.is_retryable(), sends > 1, "{headers:?}");
+        assert_eq!(
+            error.as_status().unwrap().messages,
+            ["Resource not accessible by integration"]
+        );
+    }
+}
