@@ -47,6 +47,7 @@ mod endpoint;
 mod error;
 mod fanout;
 mod json_body;
+mod kind_table;
 mod oauth;
 mod page;
 mod pagination;

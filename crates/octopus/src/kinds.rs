@@ -1,61 +1,42 @@
 //! The resource kinds this crate syncs, and the trait that makes any other kind
 //! listable in every space.
 
-use std::fmt;
 use std::str::FromStr;
 
 use ocean_core::Resource;
 
-/// A kind of Octopus document this crate syncs.
-///
-/// ```
-/// use ocean_octopus::OctopusKind;
-/// let kind: OctopusKind = "deployment".parse().unwrap();
-/// assert_eq!(kind, OctopusKind::Deployment);
-/// assert_eq!(kind.to_string(), "deployment");
-/// assert_eq!(kind.id_prefix(), "Deployments-");
-/// assert_eq!(OctopusKind::from_id("Deployments-42"), Some(OctopusKind::Deployment));
-/// assert!("runbook".parse::<OctopusKind>().unwrap_err().to_string().contains("space, project"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OctopusKind {
-    /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
-    Space,
-    /// A project (`Projects-1`).
-    Project,
-    /// A release of a project (`Releases-1`); capped per space.
-    Release,
-    /// A deployment of a release to an environment (`Deployments-1`); capped per space.
-    Deployment,
-    /// A deployment target (`Machines-1`), listed from `/machines`.
-    Machine,
-    /// An environment (`Environments-1`).
-    Environment,
+ocean_core::kinds! {
+    /// A kind of Octopus document this crate syncs: one row each, the only place a kind
+    /// is declared. Every document is identified by its `Id`; all but spaces are listed
+    /// per space.
+    ///
+    /// ```
+    /// use ocean_octopus::OctopusKind;
+    /// let kind: OctopusKind = "deployment".parse().unwrap();
+    /// assert_eq!(kind, OctopusKind::Deployment);
+    /// assert_eq!(kind.to_string(), "deployment");
+    /// assert_eq!(kind.id_prefix(), "Deployments-");
+    /// assert_eq!(OctopusKind::from_id("Deployments-42"), Some(OctopusKind::Deployment));
+    /// assert!("runbook".parse::<OctopusKind>().unwrap_err().to_string().contains("space, project"));
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum OctopusKind {
+        /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
+        Space = "space", id = "Id";
+        /// A project (`Projects-1`).
+        Project = "project", id = "Id", parent = Space;
+        /// A release of a project (`Releases-1`); capped per space.
+        Release = "release", id = "Id", parent = Space;
+        /// A deployment of a release to an environment (`Deployments-1`); capped per space.
+        Deployment = "deployment", id = "Id", parent = Space;
+        /// A deployment target (`Machines-1`), listed from `/machines`.
+        Machine = "machine", id = "Id", parent = Space;
+        /// An environment (`Environments-1`).
+        Environment = "environment", id = "Id", parent = Space;
+    }
 }
 
 impl OctopusKind {
-    /// Every kind, spaces first.
-    pub const ALL: [OctopusKind; 6] = [
-        Self::Space,
-        Self::Project,
-        Self::Release,
-        Self::Deployment,
-        Self::Machine,
-        Self::Environment,
-    ];
-
-    /// The kind's name: `"space"`, `"project"`, `"release"`, `"deployment"`, `"machine"`, `"environment"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Space => "space",
-            Self::Project => "project",
-            Self::Release => "release",
-            Self::Deployment => "deployment",
-            Self::Machine => "machine",
-            Self::Environment => "environment",
-        }
-    }
-
     /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
     pub const fn plural(self) -> &'static str {
         match self {
@@ -105,7 +86,7 @@ impl OctopusKind {
 
     /// True for every kind but [`OctopusKind::Space`]: listed per space, under `/api/{space_id}/…`.
     pub const fn is_space_scoped(self) -> bool {
-        !matches!(self, Self::Space)
+        self.parent().is_some()
     }
 
     /// True for the kinds whose history grows without bound (releases and deployments):
@@ -115,22 +96,15 @@ impl OctopusKind {
     }
 }
 
-impl fmt::Display for OctopusKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The error of parsing an unknown [`OctopusKind`]; it lists the valid names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Octopus kind `{input}`; expected one of: {}", valid_kinds())]
+#[error(
+    "unknown Octopus kind `{input}`; expected one of: {}",
+    OctopusKind::names()
+)]
 pub struct ParseKindError {
     /// What was given.
     pub input: String,
-}
-
-fn valid_kinds() -> String {
-    OctopusKind::ALL.map(OctopusKind::as_str).join(", ")
 }
 
 impl FromStr for OctopusKind {
