@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(After::Sprint.parent().map(After::id_field), Some("id"));
         assert!(After::Sprint.info().incremental && !After::Board.info().incremental);
         assert_eq!(Before::from_name("sprint"), None);
-        assert_eq!((Before::names(), Before::Board.parent()), ("board".into(), None));
+        assert_eq!(
+            (Before::names(), Before::Board.parent()),
+            ("board".into(), None)
+        );
         assert_eq!(Before::INFOS, [Before::Board.info()]);
         assert_eq!(Before::Board.info().id_field, Before::Board.id_field());
         for (i, kind) in After::ALL.into_iter().enumerate() {

@@ -5,10 +5,50 @@ use std::str::FromStr;
 
 use ocean_core::Resource;
 
-ocean_core::kinds! {
+/// Declares the Octopus kinds through [`ocean_core::kinds!`], each row adding the
+/// kind's collection (`projects`) and document type (`Projects`, whose ids are
+/// `Projects-1`), so that a kind is declared in one row. Every document is identified by
+/// its `Id`.
+macro_rules! octopus_kinds {
+    (
+        $(#[$meta:meta])*
+        pub enum OctopusKind {
+            $(
+                $(#[$row_meta:meta])*
+                $Variant:ident = $name:literal, plural = $plural:literal, document = $document:literal
+                $(, parent = $parent:ident)?;
+            )+
+        }
+    ) => {
+        ocean_core::kinds! {
+            $(#[$meta])*
+            pub enum OctopusKind {
+                $( $(#[$row_meta])* $Variant = $name, id = "Id" $(, parent = $parent)?; )+
+            }
+        }
+
+        impl OctopusKind {
+            /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
+            pub const fn plural(self) -> &'static str {
+                match self { $(Self::$Variant => $plural,)+ }
+            }
+
+            /// The Octopus document type, as used in event-subscription filters (`"Projects"`).
+            pub const fn document_type(self) -> &'static str {
+                match self { $(Self::$Variant => $document,)+ }
+            }
+
+            /// The prefix of this kind's document ids (`"Projects-"`).
+            pub const fn id_prefix(self) -> &'static str {
+                match self { $(Self::$Variant => concat!($document, "-"),)+ }
+            }
+        }
+    };
+}
+
+octopus_kinds! {
     /// A kind of Octopus document this crate syncs: one row each, the only place a kind
-    /// is declared. Every document is identified by its `Id`; all but spaces are listed
-    /// per space.
+    /// is declared. All but spaces are listed per space.
     ///
     /// ```
     /// use ocean_octopus::OctopusKind;
@@ -22,57 +62,21 @@ ocean_core::kinds! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum OctopusKind {
         /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
-        Space = "space", id = "Id";
+        Space = "space", plural = "spaces", document = "Spaces";
         /// A project (`Projects-1`).
-        Project = "project", id = "Id", parent = Space;
+        Project = "project", plural = "projects", document = "Projects", parent = Space;
         /// A release of a project (`Releases-1`); capped per space.
-        Release = "release", id = "Id", parent = Space;
+        Release = "release", plural = "releases", document = "Releases", parent = Space;
         /// A deployment of a release to an environment (`Deployments-1`); capped per space.
-        Deployment = "deployment", id = "Id", parent = Space;
+        Deployment = "deployment", plural = "deployments", document = "Deployments", parent = Space;
         /// A deployment target (`Machines-1`), listed from `/machines`.
-        Machine = "machine", id = "Id", parent = Space;
+        Machine = "machine", plural = "machines", document = "Machines", parent = Space;
         /// An environment (`Environments-1`).
-        Environment = "environment", id = "Id", parent = Space;
+        Environment = "environment", plural = "environments", document = "Environments", parent = Space;
     }
 }
 
 impl OctopusKind {
-    /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
-    pub const fn plural(self) -> &'static str {
-        match self {
-            Self::Space => "spaces",
-            Self::Project => "projects",
-            Self::Release => "releases",
-            Self::Deployment => "deployments",
-            Self::Machine => "machines",
-            Self::Environment => "environments",
-        }
-    }
-
-    /// The Octopus document type, as used in event-subscription filters (`"Projects"`).
-    pub const fn document_type(self) -> &'static str {
-        match self {
-            Self::Space => "Spaces",
-            Self::Project => "Projects",
-            Self::Release => "Releases",
-            Self::Deployment => "Deployments",
-            Self::Machine => "Machines",
-            Self::Environment => "Environments",
-        }
-    }
-
-    /// The prefix of this kind's document ids (`"Projects-"`).
-    pub const fn id_prefix(self) -> &'static str {
-        match self {
-            Self::Space => "Spaces-",
-            Self::Project => "Projects-",
-            Self::Release => "Releases-",
-            Self::Deployment => "Deployments-",
-            Self::Machine => "Machines-",
-            Self::Environment => "Environments-",
-        }
-    }
-
     /// The kind a document id belongs to, by its prefix (compared case-insensitively),
     /// or `None` for ids of kinds this crate does not track (`ServerTasks-1`, `Channels-2`).
     pub fn from_id(id: &str) -> Option<Self> {
