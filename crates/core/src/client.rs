@@ -413,8 +413,8 @@ impl Client {
                     if status.is_success() {
                         return Ok(response);
                     }
-                    // A 403 asks to wait only when the rate-limit headers say why: every
-                    // GitHub answer carries a reset, and a plain 403 is a refusal.
+                    // A 403 asks to wait only when the rate-limit headers say why: some APIs
+                    // send a reset with every answer, and a plain 403 is a refusal.
                     let throttled = hints.exhausted || response.headers.contains_key(RETRY_AFTER);
                     let retry_after = hints
                         .retry_after
