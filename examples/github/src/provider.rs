@@ -136,7 +136,7 @@ impl Provider for GitHubProvider {
         }
     }
 
-    /// Issues updated since the bookmark (less [`OVERLAP_MS`]); GitHub cannot list
+    /// Issues updated since the bookmark (less a minute); GitHub cannot list
     /// deleted issues, so nothing is reported deleted.
     fn changes_since(
         &self,
