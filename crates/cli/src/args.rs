@@ -115,8 +115,8 @@ pub enum SyncTarget {
     Jira {
         #[command(flatten)]
         credentials: JiraCredentials,
-        /// Kinds to sync, repeatable (default: all): project issue user board sprint epic release component worklog team backlog.
-        #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind)]
+        #[arg(long = "kind", value_name = "KIND", value_parser = parse_jira_kind,
+              help = kind_help(&JiraKind::ALL.map(JiraKind::as_str)))]
         kinds: Vec<JiraKind>,
         /// The JQL selecting issues (default: Ocean's `(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)`).
         #[arg(long)]
@@ -142,8 +142,8 @@ pub enum SyncTarget {
     Octopus {
         #[command(flatten)]
         credentials: OctopusCredentials,
-        /// Kinds to sync, repeatable (default: all): space project release deployment machine environment.
-        #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind)]
+        #[arg(long = "kind", value_name = "KIND", value_parser = parse_octopus_kind,
+              help = kind_help(&OctopusKind::ALL.map(OctopusKind::as_str)))]
         kinds: Vec<OctopusKind>,
         /// Items per space for the capped kinds (release, deployment); 0 = no cap (default 1000).
         #[arg(long, value_name = "N")]
@@ -468,6 +468,14 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The `--kind` help: the kinds as the provider's table declares them.
+fn kind_help(names: &[&str]) -> String {
+    format!(
+        "Kinds to sync, repeatable (default: all): {}.",
+        names.join(" ")
+    )
+}
+
 fn parse_jira_kind(s: &str) -> Result<JiraKind, String> {
     s.parse()
         .map_err(|e: ocean_jira::ParseKindError| e.to_string())
@@ -476,4 +484,39 @@ fn parse_jira_kind(s: &str) -> Result<JiraKind, String> {
 fn parse_octopus_kind(s: &str) -> Result<OctopusKind, String> {
     s.parse()
         .map_err(|e: ocean_octopus::ParseKindError| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// The `--kind` help of `ocean sync <provider>`.
+    fn kind_help_of(provider: &str) -> String {
+        let mut cli = Cli::command();
+        let sync = cli.find_subcommand_mut("sync").expect("sync");
+        let target = sync.find_subcommand_mut(provider).expect(provider);
+        let kind = target
+            .get_arguments()
+            .find(|a| a.get_id() == "kinds")
+            .expect("--kind");
+        kind.get_help().expect("help").to_string()
+    }
+
+    #[test]
+    fn the_kind_help_lists_every_kind_of_the_providers_table() {
+        let jira = kind_help_of("jira");
+        assert!(
+            JiraKind::ALL.iter().all(|k| jira.contains(k.as_str())),
+            "{jira}"
+        );
+        let octopus = kind_help_of("octopus");
+        assert!(
+            OctopusKind::ALL
+                .iter()
+                .all(|k| octopus.contains(k.as_str())),
+            "{octopus}"
+        );
+    }
 }

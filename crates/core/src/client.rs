@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::auth::Authenticator;
 use crate::response::{Response, snippet};
-use crate::retry::is_idempotent;
+use crate::retry::{Attempt, Decision, GiveUpReason, is_idempotent};
 use crate::secret::scrub;
 use crate::stats::Counters;
 use crate::throttle::Throttle;
@@ -401,7 +401,7 @@ impl Client {
                 inner.counters.sent();
                 self.send_once(parts, &url, &mut sent_token).await
             };
-            let (error, wait) = match outcome {
+            let error = match outcome {
                 Ok(response) => {
                     let now = SystemTime::now();
                     let hints = inner.hint_readers.iter().fold(
@@ -413,7 +413,15 @@ impl Client {
                     if status.is_success() {
                         return Ok(response);
                     }
-                    let error = self.status_error(parts, &url, &response, retries + 1).await;
+                    // A 403 asks to wait only when the rate-limit headers say why: some APIs
+                    // send a reset with every answer, and a plain 403 is a refusal.
+                    let throttled = hints.exhausted || response.headers.contains_key(RETRY_AFTER);
+                    let retry_after = hints
+                        .retry_after
+                        .filter(|_| status != StatusCode::FORBIDDEN || throttled);
+                    let error = self
+                        .status_error(parts, &url, &response, retries + 1, retry_after)
+                        .await;
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         inner.counters.throttled();
                         if let Some(wait) = hints.retry_after {
@@ -435,51 +443,34 @@ impl Client {
                         inner.auth.refresh(stale).await.map_err(Error::Token)?;
                         tracing::info!(method = %parts.method, url = %url, status = status.as_u16(), "token renewed after rejection");
                         continue;
-                    } else if policy.retries_status(status, replay_safe) {
-                        match hints.retry_after {
-                            Some(wait) if wait > policy.max_wait => {
-                                return Err(Error::RateLimited {
-                                    method: parts.method.clone(),
-                                    url: url.to_string(),
-                                    retry_after: wait,
-                                    max_wait: policy.max_wait,
-                                });
-                            }
-                            Some(wait) => (error, wait),
-                            None => (error, policy.backoff(retries, &mut rand::rng())),
-                        }
-                    } else {
-                        return Err(error);
                     }
+                    error
                 }
-                Err(error) => {
-                    let retry = match &error {
-                        Error::Transport {
-                            kind: TransportKind::Connect,
-                            ..
-                        } => true,
-                        Error::Transport { .. } | Error::Timeout { .. } => replay_safe,
-                        _ => false,
-                    };
-                    if !retry {
-                        return Err(error);
-                    }
-                    (error, policy.backoff(retries, &mut rand::rng()))
+                Err(error) => error,
+            };
+            let attempt = Attempt {
+                error: &error,
+                replay_safe,
+                retries,
+                elapsed: started.elapsed(),
+            };
+            let withdraw = || inner.budget.as_ref().is_none_or(|b| b.withdraw());
+            let wait = match policy.decide(&attempt, &mut rand::rng(), withdraw) {
+                Decision::Retry(wait) => wait,
+                Decision::GiveUp(GiveUpReason::NotRetryable) => return Err(error),
+                Decision::GiveUp(GiveUpReason::WaitTooLong(wait)) => {
+                    return Err(Error::RateLimited {
+                        method: parts.method.clone(),
+                        url: url.to_string(),
+                        retry_after: wait,
+                        max_wait: policy.max_wait,
+                    });
+                }
+                Decision::GiveUp(reason) => {
+                    tracing::warn!(method = %parts.method, url = %url, attempts = retries + 1, %reason, "giving up");
+                    return Err(error);
                 }
             };
-            let give_up = if retries >= policy.max_retries {
-                Some("no retries left")
-            } else if started.elapsed() + wait > policy.max_elapsed {
-                Some("retry time budget spent")
-            } else if inner.budget.as_ref().is_some_and(|b| !b.withdraw()) {
-                Some("retry budget (share of traffic) spent")
-            } else {
-                None
-            };
-            if let Some(reason) = give_up {
-                tracing::warn!(method = %parts.method, url = %url, attempts = retries + 1, reason, "giving up");
-                return Err(error);
-            }
             retries += 1;
             inner.counters.retried();
             tracing::warn!(
@@ -573,6 +564,7 @@ impl Client {
         url: &Url,
         response: &Response,
         attempts: u32,
+        retry_after: Option<Duration>,
     ) -> Error {
         let auth = &self.inner.auth;
         let cached = auth.cached_secret().await;
@@ -596,6 +588,7 @@ impl Client {
             messages,
             credential,
             attempts,
+            retry_after,
         }))
     }
 }

@@ -91,18 +91,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// True when sending the same request again may succeed.
+    /// True when sending the same request again may succeed: what
+    /// [`RetryPolicy::decide`](crate::RetryPolicy::decide) of the default policy says of a
+    /// request safe to replay (waits and limits aside).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Status(e) => crate::retry::is_retryable_status(e.status),
-            Self::Transport { .. } | Self::Timeout { .. } => true,
-            Self::RateLimited { .. } => true,
-            Self::Decode { .. }
-            | Self::Pagination { .. }
-            | Self::Api { .. }
-            | Self::Token(_)
-            | Self::Config(_) => false,
-        }
+        crate::RetryPolicy::default().retries(self, true)
     }
 
     /// The HTTP status, when the server answered with one.
@@ -137,6 +130,11 @@ pub struct StatusError {
     pub messages: Vec<String>,
     /// For `401`/`403`: which credential was used, so the user knows what to check.
     pub credential: Option<String>,
+    /// The wait the headers ask before the request is sent again (`Retry-After`, else a
+    /// rate-limit reset). On a `403` only when they say a rate limit is why (a
+    /// `Retry-After`, or a spent budget: GitHub's limits answer `403`), which makes that
+    /// `403` a throttle, retried like a `429`.
+    pub retry_after: Option<Duration>,
     /// How many times the request was sent.
     pub attempts: u32,
 }

@@ -47,6 +47,7 @@ mod endpoint;
 mod error;
 mod fanout;
 mod json_body;
+mod kind_table;
 mod oauth;
 mod page;
 mod pagination;
@@ -84,7 +85,7 @@ pub use raw::{RawItem, raw_field};
 pub use record::{ParentRef, Record};
 pub use resource::{DEFAULT_MAX_PAGES, ListRequest, Resource};
 pub use response::Response;
-pub use retry::{Jitter, RetryBudget, RetryPolicy};
+pub use retry::{Attempt, Decision, GiveUpReason, Jitter, RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token_store::{

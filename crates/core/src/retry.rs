@@ -11,15 +11,21 @@
 //! | longest server-requested wait (`Retry-After`) before failing fast | 120 s | capped to 60 s, then retried |
 //! | total time spent retrying one request | 5 min | unbounded (~102 s of sleep) |
 //! | retries as a share of traffic | ≤ 20 % extra over a 10 s window, at least 10/s | unbounded |
-//! | statuses retried | 429, 408, 502, 503, 504 (+500 opt-in; 401 once with a token provider) | 429, 408, 502, 503, 504, 401 |
+//! | statuses retried | 429, 408, 502, 503, 504, a throttling 403 (+500 opt-in; 401 once with a token provider) | 429, 408, 502, 503, 504, 401 |
 //!
-//! Non-idempotent methods (`POST`, `PATCH`) are retried only on 429, on a
-//! failed connect (the request never left), or when the request opts in.
+//! Non-idempotent methods (`POST`, `PATCH`) are retried only on 429 (or a throttling
+//! 403), on a failed connect (the request never left), or when the request opts in.
+//!
+//! One function decides: [`RetryPolicy::decide`] (the shape of tower's and octocrab's
+//! retry `Policy`) is what the client's request path asks after every failed attempt,
+//! and [`Error::is_retryable`] is its answer under the default policy.
 
 use std::time::Duration;
 
 use rand::Rng;
 use reqwest::{Method, StatusCode};
+
+use crate::{Error, TransportKind};
 
 /// How backoff waits are randomised.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,19 +175,142 @@ impl RetryPolicy {
         wait.min(self.max_delay)
     }
 
+    /// What to do after a failed attempt: send it again after a wait, or give up.
+    ///
+    /// In order: an error that sending again cannot fix gives up; a server-requested
+    /// wait (`Retry-After`, a rate-limit reset) longer than [`max_wait`](Self::max_wait)
+    /// gives up at once; otherwise the wait is the server's, or a backoff, unless the
+    /// retries or the time budget are spent. `withdraw` is asked last, only when all else
+    /// says retry: it spends a token of the share-of-traffic budget.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ocean_core::{Attempt, Decision, Error, GiveUpReason, RetryPolicy};
+    /// let policy = RetryPolicy::default().max_retries(2);
+    /// let error = Error::Config("bad".into());
+    /// let attempt = Attempt { error: &error, replay_safe: true, retries: 0, elapsed: Duration::ZERO };
+    /// let decision = policy.decide(&attempt, &mut rand::rng(), || true);
+    /// assert_eq!(decision, Decision::GiveUp(GiveUpReason::NotRetryable));
+    /// ```
+    pub fn decide(
+        &self,
+        attempt: &Attempt<'_>,
+        rng: &mut impl Rng,
+        withdraw: impl FnOnce() -> bool,
+    ) -> Decision {
+        if !self.retries(attempt.error, attempt.replay_safe) {
+            return Decision::GiveUp(GiveUpReason::NotRetryable);
+        }
+        let wait = match server_wait(attempt.error) {
+            Some(wait) if wait > self.max_wait => {
+                return Decision::GiveUp(GiveUpReason::WaitTooLong(wait));
+            }
+            Some(wait) => wait,
+            None => self.backoff(attempt.retries, rng),
+        };
+        let reason = if attempt.retries >= self.max_retries {
+            GiveUpReason::NoRetriesLeft
+        } else if attempt.elapsed.saturating_add(wait) > self.max_elapsed {
+            GiveUpReason::TimeBudgetSpent
+        } else if !withdraw() {
+            GiveUpReason::TrafficBudgetSpent
+        } else {
+            return Decision::Retry(wait);
+        };
+        Decision::GiveUp(reason)
+    }
+
+    /// Whether sending the request of `error` again may succeed, for a request of this kind.
+    pub(crate) fn retries(&self, error: &Error, replay_safe: bool) -> bool {
+        match error {
+            // A throttle, not a refusal: the request was turned away before it was served.
+            Error::Status(e) if e.status == StatusCode::FORBIDDEN => e.retry_after.is_some(),
+            Error::Status(e) => self.retries_status(e.status, replay_safe),
+            Error::RateLimited { .. } => true,
+            // The request never left.
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } => true,
+            Error::Transport { .. } | Error::Timeout { .. } => replay_safe,
+            Error::Decode { .. }
+            | Error::Pagination { .. }
+            | Error::Api { .. }
+            | Error::Token(_)
+            | Error::Config(_) => false,
+        }
+    }
+
     /// Whether a status may be retried for a request of this kind.
     pub(crate) fn retries_status(&self, status: StatusCode, replay_safe: bool) -> bool {
-        match status {
-            StatusCode::TOO_MANY_REQUESTS => true,
-            StatusCode::INTERNAL_SERVER_ERROR => self.retry_500 && replay_safe,
-            s => is_retryable_status(s) && replay_safe,
+        match status.as_u16() {
+            429 => true,
+            500 => self.retry_500 && replay_safe,
+            408 | 502 | 503 | 504 => replay_safe,
+            _ => false,
         }
     }
 }
 
-/// The statuses worth sending again: 408, 429, 502, 503, 504.
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+/// The wait the server asked for before the request of `error` is sent again.
+fn server_wait(error: &Error) -> Option<Duration> {
+    match error {
+        Error::Status(e) => e.retry_after,
+        Error::RateLimited { retry_after, .. } => Some(*retry_after),
+        _ => None,
+    }
+}
+
+/// One failed attempt, as [`RetryPolicy::decide`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// How the attempt failed.
+    pub error: &'a Error,
+    /// Whether the request may be sent twice without changing the outcome (an idempotent
+    /// method, or a read over `POST` that opted in).
+    pub replay_safe: bool,
+    /// Retries already made (0 after the first send).
+    pub retries: u32,
+    /// Time since the first send.
+    pub elapsed: Duration,
+}
+
+/// What [`RetryPolicy::decide`] says to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Send the request again after this wait.
+    Retry(Duration),
+    /// Return the error.
+    GiveUp(GiveUpReason),
+}
+
+/// Why a request is not sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GiveUpReason {
+    /// Sending it again cannot succeed (a `404`, a decode error, a `POST` cut off mid-answer).
+    NotRetryable,
+    /// The server asks to wait this long, more than the policy's maximum wait (the client
+    /// answers [`Error::RateLimited`]).
+    WaitTooLong(Duration),
+    /// [`RetryPolicy::max_retries`] retries were made.
+    NoRetriesLeft,
+    /// Waiting once more would exceed [`RetryPolicy::max_elapsed`].
+    TimeBudgetSpent,
+    /// Retries used up their share of the client's traffic ([`RetryPolicy::budget`]).
+    TrafficBudgetSpent,
+}
+
+impl std::fmt::Display for GiveUpReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotRetryable => f.write_str("not retryable"),
+            Self::WaitTooLong(wait) => write!(f, "the server asks to wait {wait:?}"),
+            Self::NoRetriesLeft => f.write_str("no retries left"),
+            Self::TimeBudgetSpent => f.write_str("retry time budget spent"),
+            Self::TrafficBudgetSpent => f.write_str("retry budget (share of traffic) spent"),
+        }
+    }
 }
 
 /// True for methods that may be sent twice without changing the outcome.
@@ -257,5 +386,169 @@ mod tests {
                 .retry_500(true)
                 .retries_status(StatusCode::INTERNAL_SERVER_ERROR, true)
         );
+    }
+
+    fn status(code: u16, retry_after: Option<Duration>) -> Error {
+        Error::Status(Box::new(crate::StatusError {
+            method: Method::GET,
+            url: "https://example.com/x".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            body_snippet: String::new(),
+            messages: Vec::new(),
+            credential: None,
+            attempts: 1,
+            retry_after,
+        }))
+    }
+
+    fn transport(kind: TransportKind) -> Error {
+        let source = reqwest::Client::new().get("not a URL").build().unwrap_err();
+        let (method, url) = (Method::GET, "https://example.com/x".into());
+        Error::Transport {
+            method,
+            url,
+            kind,
+            source,
+        }
+    }
+
+    /// One error of every class the request path can meet.
+    fn every_error_class() -> Vec<Error> {
+        let wait = Some(Duration::from_secs(2));
+        let mut errors: Vec<Error> = [400, 401, 403, 404, 409, 422, 500, 408, 429, 502, 503, 504]
+            .into_iter()
+            .flat_map(|code| [status(code, None), status(code, wait)])
+            .collect();
+        let (method, url) = (Method::GET, String::from("https://example.com/x"));
+        errors.extend([
+            transport(TransportKind::Connect),
+            transport(TransportKind::Response),
+            Error::Timeout {
+                method: method.clone(),
+                url: url.clone(),
+                after: Duration::from_secs(30),
+            },
+            Error::RateLimited {
+                method,
+                url: url.clone(),
+                retry_after: Duration::from_secs(600),
+                max_wait: Duration::from_secs(120),
+            },
+            Error::Decode {
+                url: url.clone(),
+                path: ".".into(),
+                message: "eof".into(),
+            },
+            Error::Pagination {
+                url: url.clone(),
+                guard: crate::PaginationGuard::MissingCursor { page: 1 },
+            },
+            Error::Api {
+                url,
+                message: "no".into(),
+            },
+            Error::Token("refused".into()),
+            Error::Config("bad".into()),
+        ]);
+        errors
+    }
+
+    fn first_failure(error: &Error, replay_safe: bool) -> Attempt<'_> {
+        Attempt {
+            error,
+            replay_safe,
+            retries: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn is_retryable_agrees_with_the_decision_on_every_error_class() {
+        let policy = RetryPolicy::default();
+        let mut rng = StdRng::seed_from_u64(3);
+        for error in every_error_class() {
+            let decision = policy.decide(&first_failure(&error, true), &mut rng, || true);
+            let retried = !matches!(decision, Decision::GiveUp(GiveUpReason::NotRetryable));
+            assert_eq!(error.is_retryable(), retried, "{error:?}: {decision:?}");
+        }
+    }
+
+    #[test]
+    fn decisions_follow_the_rules_in_order() {
+        let policy = RetryPolicy::default()
+            .max_retries(2)
+            .max_elapsed(Duration::from_secs(60));
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut decide = |error: &Error, replay_safe, retries, elapsed, budget| {
+            let attempt = Attempt {
+                error,
+                replay_safe,
+                retries,
+                elapsed: Duration::from_secs(elapsed),
+            };
+            policy.decide(&attempt, &mut rng, || budget)
+        };
+        let wait = Duration::from_secs(2);
+        // The server's wait is taken as it is; a refused request is retried whatever its method.
+        assert_eq!(
+            decide(&status(429, Some(wait)), false, 0, 0, true),
+            Decision::Retry(wait)
+        );
+        assert_eq!(
+            decide(&status(403, Some(wait)), false, 0, 0, true),
+            Decision::Retry(wait)
+        );
+        // Without one, a backoff under the ceiling.
+        let Decision::Retry(backoff) = decide(&status(503, None), true, 1, 0, true) else {
+            panic!()
+        };
+        assert!(backoff <= policy.backoff_ceiling(1));
+        assert_eq!(
+            decide(&status(503, None), false, 0, 0, true),
+            Decision::GiveUp(GiveUpReason::NotRetryable)
+        );
+        assert_eq!(
+            decide(&status(403, None), true, 0, 0, true),
+            Decision::GiveUp(GiveUpReason::NotRetryable)
+        );
+        let long = Duration::from_secs(600);
+        assert_eq!(
+            decide(&status(429, Some(long)), true, 0, 0, true),
+            Decision::GiveUp(GiveUpReason::WaitTooLong(long))
+        );
+        assert_eq!(
+            decide(&status(429, Some(wait)), true, 2, 0, true),
+            Decision::GiveUp(GiveUpReason::NoRetriesLeft)
+        );
+        assert_eq!(
+            decide(&status(429, Some(wait)), true, 0, 59, true),
+            Decision::GiveUp(GiveUpReason::TimeBudgetSpent)
+        );
+        assert_eq!(
+            decide(&status(429, Some(wait)), true, 0, 0, false),
+            Decision::GiveUp(GiveUpReason::TrafficBudgetSpent)
+        );
+        // A failed connect never left: retried even for a POST; a cut-off answer only when safe.
+        assert!(matches!(
+            decide(&transport(TransportKind::Connect), false, 0, 0, true),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            decide(&transport(TransportKind::Response), false, 0, 0, true),
+            Decision::GiveUp(GiveUpReason::NotRetryable)
+        );
+    }
+
+    #[test]
+    fn the_traffic_budget_is_asked_only_when_all_else_says_retry() {
+        let policy = RetryPolicy::default().max_retries(0);
+        let mut asked = false;
+        let error = status(503, None);
+        let decision = policy.decide(&first_failure(&error, true), &mut rand::rng(), || {
+            asked = true;
+            true
+        });
+        assert_eq!(decision, Decision::GiveUp(GiveUpReason::NoRetriesLeft));
+        assert!(!asked, "no token spent on a request given up anyway");
     }
 }

@@ -206,10 +206,8 @@ impl JiraEvent {
                 id: doc.id("worklog.id")?,
                 issue_id: doc.opt_id("worklog.issueId")?,
             },
-            // `classify` yields no other kind.
-            JiraKind::Epic | JiraKind::Component | JiraKind::Team | JiraKind::Backlog => {
-                Self::Unsupported { webhook_event }
-            }
+            // Kinds no row of `EVENTS` names: `classify` never yields them.
+            _ => Self::Unsupported { webhook_event },
         })
     }
 
@@ -339,40 +337,90 @@ fn parent(field: &'static str, id: &Option<String>) -> Option<ParentRef> {
     })
 }
 
+/// Every event name Jira delivers that touches a kind: the kind, what it does to it, and
+/// whether ocean's admin webhook subscribes to it (Ocean's 29: the classifier, the
+/// registration's [`WEBHOOK_EVENTS`](crate::WEBHOOK_EVENTS) and
+/// [`OAUTH_WEBHOOK_EVENTS`](crate::OAUTH_WEBHOOK_EVENTS) all read this table). The
+/// unsubscribed rows are acted on when a webhook registered elsewhere sends them.
+const EVENTS: &[(&str, JiraKind, Action, bool)] = {
+    use Action::{Delete, Upsert};
+    use JiraKind::{Board, Issue, Project, Release, Sprint, User, Worklog};
+    &[
+        ("jira:issue_created", Issue, Upsert, true),
+        ("jira:issue_updated", Issue, Upsert, true),
+        ("jira:issue_deleted", Issue, Delete, true),
+        ("jira:version_created", Release, Upsert, true),
+        ("jira:version_updated", Release, Upsert, true),
+        ("jira:version_deleted", Release, Delete, true),
+        ("jira:version_released", Release, Upsert, true),
+        ("jira:version_unreleased", Release, Upsert, true),
+        ("jira:version_moved", Release, Upsert, true),
+        ("project_created", Project, Upsert, true),
+        ("project_updated", Project, Upsert, true),
+        ("project_deleted", Project, Delete, true),
+        ("project_soft_deleted", Project, Delete, true),
+        ("project_restored_deleted", Project, Upsert, true),
+        ("project_archived", Project, Delete, true),
+        ("project_restored_archived", Project, Upsert, true),
+        ("user_created", User, Upsert, true),
+        ("user_updated", User, Upsert, true),
+        ("user_deleted", User, Delete, true),
+        ("board_created", Board, Upsert, true),
+        ("board_updated", Board, Upsert, true),
+        ("board_deleted", Board, Delete, true),
+        ("worklog_created", Worklog, Upsert, true),
+        ("worklog_updated", Worklog, Upsert, true),
+        ("worklog_deleted", Worklog, Delete, true),
+        ("sprint_created", Sprint, Upsert, true),
+        ("sprint_updated", Sprint, Upsert, true),
+        ("sprint_deleted", Sprint, Delete, true),
+        ("sprint_closed", Sprint, Upsert, true),
+        ("comment_created", Issue, Upsert, false),
+        ("comment_updated", Issue, Upsert, false),
+        ("comment_deleted", Issue, Upsert, false),
+        ("jira:version_merged", Release, Delete, false),
+        ("board_configuration_changed", Board, Upsert, false),
+        ("sprint_started", Sprint, Upsert, false),
+    ]
+};
+
 /// The kind and action of a supported event name.
 fn classify(name: &str) -> Option<(JiraKind, Action)> {
-    use Action::{Delete, Upsert};
-    Some(match name {
-        "jira:issue_created" | "jira:issue_updated" => (JiraKind::Issue, Upsert),
-        "comment_created" | "comment_updated" | "comment_deleted" => (JiraKind::Issue, Upsert),
-        "jira:issue_deleted" => (JiraKind::Issue, Delete),
-        "project_created"
-        | "project_updated"
-        | "project_restored_deleted"
-        | "project_restored_archived" => (JiraKind::Project, Upsert),
-        "project_deleted" | "project_soft_deleted" | "project_archived" => {
-            (JiraKind::Project, Delete)
+    EVENTS
+        .iter()
+        .find(|(event, ..)| *event == name)
+        .map(|&(_, kind, action, _)| (kind, action))
+}
+
+/// Whether a row of [`EVENTS`] is subscribed to, by every webhook or (`issues_only`) by
+/// the dynamic ones, which Jira accepts issue events for alone.
+const fn subscribed(row: usize, issues_only: bool) -> bool {
+    let (_, kind, _, subscribed) = EVENTS[row];
+    subscribed && (!issues_only || matches!(kind, JiraKind::Issue))
+}
+
+/// How many events a webhook subscribes to.
+pub(crate) const fn subscribed_count(issues_only: bool) -> usize {
+    let (mut row, mut n) = (0, 0);
+    while row < EVENTS.len() {
+        n += subscribed(row, issues_only) as usize;
+        row += 1;
+    }
+    n
+}
+
+/// The names of the events a webhook subscribes to, in the table's order.
+pub(crate) const fn subscribed_events<const N: usize>(issues_only: bool) -> [&'static str; N] {
+    let mut names = [""; N];
+    let (mut row, mut n) = (0, 0);
+    while row < EVENTS.len() {
+        if subscribed(row, issues_only) {
+            names[n] = EVENTS[row].0;
+            n += 1;
         }
-        "user_created" | "user_updated" => (JiraKind::User, Upsert),
-        "user_deleted" => (JiraKind::User, Delete),
-        "jira:version_created"
-        | "jira:version_updated"
-        | "jira:version_released"
-        | "jira:version_unreleased"
-        | "jira:version_moved" => (JiraKind::Release, Upsert),
-        "jira:version_deleted" | "jira:version_merged" => (JiraKind::Release, Delete),
-        "board_created" | "board_updated" | "board_configuration_changed" => {
-            (JiraKind::Board, Upsert)
-        }
-        "board_deleted" => (JiraKind::Board, Delete),
-        "sprint_created" | "sprint_updated" | "sprint_started" | "sprint_closed" => {
-            (JiraKind::Sprint, Upsert)
-        }
-        "sprint_deleted" => (JiraKind::Sprint, Delete),
-        "worklog_created" | "worklog_updated" => (JiraKind::Worklog, Upsert),
-        "worklog_deleted" => (JiraKind::Worklog, Delete),
-        _ => return None,
-    })
+        row += 1;
+    }
+    names
 }
 
 /// The issue's key before this event, when the changelog records a key change (a move).
@@ -415,4 +463,24 @@ fn merged_to(doc: &JsonNode<'_>, path: &str) -> Result<Option<String>, EventErro
 pub fn verify_signature(secret: &[u8], body: &[u8], x_hub_signature: Option<&str>) -> bool {
     !secret.is_empty()
         && x_hub_signature.is_some_and(|header| verify_sha256_signature(secret, body, header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classifier_and_the_registrations_read_one_table() {
+        for &(name, kind, action, subscribed) in EVENTS {
+            assert_eq!(classify(name), Some((kind, action)), "{name}");
+            assert_eq!(crate::WEBHOOK_EVENTS.contains(&name), subscribed, "{name}");
+            let dynamic = subscribed && kind == JiraKind::Issue;
+            assert_eq!(
+                crate::OAUTH_WEBHOOK_EVENTS.contains(&name),
+                dynamic,
+                "{name}"
+            );
+        }
+        assert_eq!(classify("issuelink_created"), None);
+    }
 }

@@ -32,46 +32,6 @@ const WORKLOG_LIST_CHUNK: usize = 1000;
 /// Pages of a worklog change feed at most, a guard against a feed that never ends.
 const MAX_FEED_PAGES: u32 = 100_000;
 
-/// Every Jira kind as the engine sees it, derived from [`JiraKind`].
-static KINDS: [KindInfo; JiraKind::ALL.len()] = {
-    let mut kinds = [JiraKind::Project.info(); JiraKind::ALL.len()];
-    let mut i = 0;
-    while i < kinds.len() {
-        kinds[i] = JiraKind::ALL[i].info();
-        i += 1;
-    }
-    kinds
-};
-
-impl JiraKind {
-    /// The item field that identifies an item of this kind: `"key"` for issues and
-    /// projects (what webhooks, the census and children's parent fields name),
-    /// `"accountId"` for users, `"teamId"` for teams (the Teams API has no `id`),
-    /// `"id"` otherwise.
-    pub const fn id_field(self) -> &'static str {
-        match self {
-            Self::Issue | Self::Project => "key",
-            Self::User => "accountId",
-            Self::Team => "teamId",
-            _ => "id",
-        }
-    }
-
-    /// The kind as a [`Provider`] describes it.
-    pub const fn info(self) -> KindInfo {
-        KindInfo {
-            name: self.as_str(),
-            id_field: self.id_field(),
-            parent: match self.parent() {
-                Some(parent) => Some(parent.as_str()),
-                None => None,
-            },
-            incremental: matches!(self, Self::Issue | Self::Worklog),
-            census: matches!(self, Self::Issue),
-        }
-    }
-}
-
 /// A Jira site with the options of its sync, as a [`Provider`].
 ///
 /// ```no_run
@@ -271,7 +231,7 @@ impl Provider for JiraProvider {
     }
 
     fn kinds(&self) -> &'static [KindInfo] {
-        &KINDS
+        &JiraKind::INFOS
     }
 
     fn full(&self, kind: &str, resume: Option<&str>) -> BoxStream<'static, Result<Record>> {
@@ -424,7 +384,7 @@ mod tests {
 
     #[test]
     fn every_kind_is_described_once_with_its_parent() {
-        let names: Vec<_> = KINDS.iter().map(|k| k.name).collect();
+        let names: Vec<_> = JiraKind::INFOS.iter().map(|k| k.name).collect();
         assert_eq!(names, JiraKind::ALL.map(JiraKind::as_str));
         let worklog = JiraKind::Worklog.info();
         assert_eq!(worklog.parent, Some("issue"));

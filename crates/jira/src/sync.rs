@@ -327,10 +327,12 @@ impl JiraClient {
         F: FnMut(&str) -> S + Send + 'static,
         S: futures::Stream<Item = Result<RawItem>> + Send + 'static,
     {
-        let (id_field, parent_url) = match kind.parent() {
-            Some(JiraKind::Board) => ("id", self.endpoint_url::<Board>()),
-            Some(JiraKind::Issue) => ("key", self.endpoint_url::<Issue>()),
-            _ => ("key", self.endpoint_url::<Project>()),
+        let parent = kind.parent().unwrap_or(JiraKind::Project);
+        let id_field = parent.id_field();
+        let parent_url = match parent {
+            JiraKind::Board => self.endpoint_url::<Board>(),
+            JiraKind::Issue => self.endpoint_url::<Issue>(),
+            _ => self.endpoint_url::<Project>(),
         };
         let tag = kind.parent_field().unwrap_or("parent_id");
         FanOut::new(self.fan_out)

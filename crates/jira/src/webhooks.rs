@@ -14,49 +14,17 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::JiraClient;
+use crate::events::{subscribed_count, subscribed_events};
 use ocean_core::path_segment;
 
-/// The events an admin webhook subscribes to: Ocean's 29.
-pub const WEBHOOK_EVENTS: [&str; 29] = [
-    "jira:issue_created",
-    "jira:issue_updated",
-    "jira:issue_deleted",
-    "jira:version_created",
-    "jira:version_updated",
-    "jira:version_deleted",
-    "jira:version_released",
-    "jira:version_unreleased",
-    "jira:version_moved",
-    "project_created",
-    "project_updated",
-    "project_deleted",
-    "project_soft_deleted",
-    "project_restored_deleted",
-    "project_archived",
-    "project_restored_archived",
-    "user_created",
-    "user_updated",
-    "user_deleted",
-    "board_created",
-    "board_updated",
-    "board_deleted",
-    "worklog_created",
-    "worklog_updated",
-    "worklog_deleted",
-    "sprint_created",
-    "sprint_updated",
-    "sprint_deleted",
-    "sprint_closed",
-];
+/// The events an admin webhook subscribes to: Ocean's 29, the subscribed rows of the
+/// events table the classifier reads.
+pub const WEBHOOK_EVENTS: [&str; subscribed_count(false)] = subscribed_events(false);
 
 /// The events a dynamic (OAuth) webhook subscribes to: the issue events, the only entity
 /// events Jira's dynamic webhooks accept (the API's `events` enum). Ocean asks for 19,
 /// of which Jira delivers only these.
-pub const OAUTH_WEBHOOK_EVENTS: [&str; 3] = [
-    "jira:issue_created",
-    "jira:issue_updated",
-    "jira:issue_deleted",
-];
+pub const OAUTH_WEBHOOK_EVENTS: [&str; subscribed_count(true)] = subscribed_events(true);
 
 /// The `jqlFilter` of a dynamic webhook: dynamic webhooks require one, and this one
 /// matches every issue (no project has this key), as Ocean's does.

@@ -1,97 +1,82 @@
 //! The resource kinds this crate syncs, and the trait that makes any other kind
 //! listable in every space.
 
-use std::fmt;
 use std::str::FromStr;
 
 use ocean_core::Resource;
 
-/// A kind of Octopus document this crate syncs.
-///
-/// ```
-/// use ocean_octopus::OctopusKind;
-/// let kind: OctopusKind = "deployment".parse().unwrap();
-/// assert_eq!(kind, OctopusKind::Deployment);
-/// assert_eq!(kind.to_string(), "deployment");
-/// assert_eq!(kind.id_prefix(), "Deployments-");
-/// assert_eq!(OctopusKind::from_id("Deployments-42"), Some(OctopusKind::Deployment));
-/// assert!("runbook".parse::<OctopusKind>().unwrap_err().to_string().contains("space, project"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OctopusKind {
-    /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
-    Space,
-    /// A project (`Projects-1`).
-    Project,
-    /// A release of a project (`Releases-1`); capped per space.
-    Release,
-    /// A deployment of a release to an environment (`Deployments-1`); capped per space.
-    Deployment,
-    /// A deployment target (`Machines-1`), listed from `/machines`.
-    Machine,
-    /// An environment (`Environments-1`).
-    Environment,
+/// Declares the Octopus kinds through [`ocean_core::kinds!`], each row adding the
+/// kind's collection (`projects`) and document type (`Projects`, whose ids are
+/// `Projects-1`), so that a kind is declared in one row. Every document is identified by
+/// its `Id`.
+macro_rules! octopus_kinds {
+    (
+        $(#[$meta:meta])*
+        pub enum OctopusKind {
+            $(
+                $(#[$row_meta:meta])*
+                $Variant:ident = $name:literal, plural = $plural:literal, document = $document:literal
+                $(, parent = $parent:ident)?;
+            )+
+        }
+    ) => {
+        ocean_core::kinds! {
+            $(#[$meta])*
+            pub enum OctopusKind {
+                $( $(#[$row_meta])* $Variant = $name, id = "Id" $(, parent = $parent)?; )+
+            }
+        }
+
+        impl OctopusKind {
+            /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
+            pub const fn plural(self) -> &'static str {
+                match self { $(Self::$Variant => $plural,)+ }
+            }
+
+            /// The Octopus document type, as used in event-subscription filters (`"Projects"`).
+            pub const fn document_type(self) -> &'static str {
+                match self { $(Self::$Variant => $document,)+ }
+            }
+
+            /// The prefix of this kind's document ids (`"Projects-"`).
+            pub const fn id_prefix(self) -> &'static str {
+                match self { $(Self::$Variant => concat!($document, "-"),)+ }
+            }
+        }
+    };
+}
+
+octopus_kinds! {
+    /// A kind of Octopus document this crate syncs: one row each, the only place a kind
+    /// is declared. All but spaces are listed per space.
+    ///
+    /// ```
+    /// use ocean_octopus::OctopusKind;
+    /// let kind: OctopusKind = "deployment".parse().unwrap();
+    /// assert_eq!(kind, OctopusKind::Deployment);
+    /// assert_eq!(kind.to_string(), "deployment");
+    /// assert_eq!(kind.id_prefix(), "Deployments-");
+    /// assert_eq!(OctopusKind::from_id("Deployments-42"), Some(OctopusKind::Deployment));
+    /// assert!("runbook".parse::<OctopusKind>().unwrap_err().to_string().contains("space, project"));
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum OctopusKind {
+        /// A space (`Spaces-1`): the container of everything else, listed from `/api/spaces`.
+        Space = "space", plural = "spaces", document = "Spaces";
+        /// A project (`Projects-1`).
+        Project = "project", plural = "projects", document = "Projects", parent = Space;
+        /// A release of a project (`Releases-1`); capped per space.
+        Release = "release", plural = "releases", document = "Releases", parent = Space;
+        /// A deployment of a release to an environment (`Deployments-1`); capped per space.
+        Deployment = "deployment", plural = "deployments", document = "Deployments", parent = Space;
+        /// A deployment target (`Machines-1`), listed from `/machines`.
+        Machine = "machine", plural = "machines", document = "Machines", parent = Space;
+        /// An environment (`Environments-1`).
+        Environment = "environment", plural = "environments", document = "Environments", parent = Space;
+    }
 }
 
 impl OctopusKind {
-    /// Every kind, spaces first.
-    pub const ALL: [OctopusKind; 6] = [
-        Self::Space,
-        Self::Project,
-        Self::Release,
-        Self::Deployment,
-        Self::Machine,
-        Self::Environment,
-    ];
-
-    /// The kind's name: `"space"`, `"project"`, `"release"`, `"deployment"`, `"machine"`, `"environment"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Space => "space",
-            Self::Project => "project",
-            Self::Release => "release",
-            Self::Deployment => "deployment",
-            Self::Machine => "machine",
-            Self::Environment => "environment",
-        }
-    }
-
-    /// The collection's path segment (`"projects"` in `/api/Spaces-1/projects`).
-    pub const fn plural(self) -> &'static str {
-        match self {
-            Self::Space => "spaces",
-            Self::Project => "projects",
-            Self::Release => "releases",
-            Self::Deployment => "deployments",
-            Self::Machine => "machines",
-            Self::Environment => "environments",
-        }
-    }
-
-    /// The Octopus document type, as used in event-subscription filters (`"Projects"`).
-    pub const fn document_type(self) -> &'static str {
-        match self {
-            Self::Space => "Spaces",
-            Self::Project => "Projects",
-            Self::Release => "Releases",
-            Self::Deployment => "Deployments",
-            Self::Machine => "Machines",
-            Self::Environment => "Environments",
-        }
-    }
-
-    /// The prefix of this kind's document ids (`"Projects-"`).
-    pub const fn id_prefix(self) -> &'static str {
-        match self {
-            Self::Space => "Spaces-",
-            Self::Project => "Projects-",
-            Self::Release => "Releases-",
-            Self::Deployment => "Deployments-",
-            Self::Machine => "Machines-",
-            Self::Environment => "Environments-",
-        }
-    }
-
     /// The kind a document id belongs to, by its prefix (compared case-insensitively),
     /// or `None` for ids of kinds this crate does not track (`ServerTasks-1`, `Channels-2`).
     pub fn from_id(id: &str) -> Option<Self> {
@@ -105,7 +90,7 @@ impl OctopusKind {
 
     /// True for every kind but [`OctopusKind::Space`]: listed per space, under `/api/{space_id}/…`.
     pub const fn is_space_scoped(self) -> bool {
-        !matches!(self, Self::Space)
+        self.parent().is_some()
     }
 
     /// True for the kinds whose history grows without bound (releases and deployments):
@@ -115,22 +100,15 @@ impl OctopusKind {
     }
 }
 
-impl fmt::Display for OctopusKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The error of parsing an unknown [`OctopusKind`]; it lists the valid names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Octopus kind `{input}`; expected one of: {}", valid_kinds())]
+#[error(
+    "unknown Octopus kind `{given}`; valid kinds: {}",
+    OctopusKind::names()
+)]
 pub struct ParseKindError {
-    /// What was given.
-    pub input: String,
-}
-
-fn valid_kinds() -> String {
-    OctopusKind::ALL.map(OctopusKind::as_str).join(", ")
+    /// The name that was given.
+    pub given: String,
 }
 
 impl FromStr for OctopusKind {
@@ -145,7 +123,7 @@ impl FromStr for OctopusKind {
                 wanted.eq_ignore_ascii_case(k.as_str()) || wanted.eq_ignore_ascii_case(k.plural())
             })
             .ok_or_else(|| ParseKindError {
-                input: s.to_owned(),
+                given: s.to_owned(),
             })
     }
 }
@@ -181,7 +159,7 @@ mod tests {
         let err = "runbook".parse::<OctopusKind>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown Octopus kind `runbook`; expected one of: space, project, release, deployment, machine, environment"
+            "unknown Octopus kind `runbook`; valid kinds: space, project, release, deployment, machine, environment"
         );
     }
 

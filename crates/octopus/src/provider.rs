@@ -15,34 +15,6 @@ use ocean_core::{Client, ItemChange, KindInfo, Provider, Record, Result, Secret,
 
 use crate::{OctopusClient, OctopusKind, OctopusWebhooks, SECRET_HEADER, SubscriptionOptions};
 
-/// Every Octopus kind as the engine sees it, derived from [`OctopusKind`].
-static KINDS: [KindInfo; OctopusKind::ALL.len()] = {
-    let mut kinds = [OctopusKind::Space.info(); OctopusKind::ALL.len()];
-    let mut i = 0;
-    while i < kinds.len() {
-        kinds[i] = OctopusKind::ALL[i].info();
-        i += 1;
-    }
-    kinds
-};
-
-impl OctopusKind {
-    /// The kind as a [`Provider`] describes it: identified by `Id`, listed per space.
-    pub const fn info(self) -> KindInfo {
-        KindInfo {
-            name: self.as_str(),
-            id_field: "Id",
-            parent: if self.is_space_scoped() {
-                Some(OctopusKind::Space.as_str())
-            } else {
-                None
-            },
-            incremental: false,
-            census: false,
-        }
-    }
-}
-
 /// An Octopus server as a [`Provider`].
 ///
 /// ```no_run
@@ -84,7 +56,7 @@ impl Provider for OctopusProvider {
     }
 
     fn kinds(&self) -> &'static [KindInfo] {
-        &KINDS
+        &OctopusKind::INFOS
     }
 
     fn full(&self, kind: &str, _resume: Option<&str>) -> BoxStream<'static, Result<Record>> {
