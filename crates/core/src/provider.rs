@@ -88,11 +88,17 @@ pub trait Provider: Send + Sync + 'static {
         &self,
         kind: &str,
         since: i64,
-    ) -> Option<BoxStream<'static, Result<ItemChange>>>;
+    ) -> Option<BoxStream<'static, Result<ItemChange>>> {
+        let _ = (kind, since);
+        None
+    }
 
     /// The id of every live item of `kind`, cheaply (ids only); `None` when the API
     /// cannot list ids alone.
-    fn census(&self, kind: &str) -> Option<BoxStream<'static, Result<String>>>;
+    fn census(&self, kind: &str) -> Option<BoxStream<'static, Result<String>>> {
+        let _ = kind;
+        None
+    }
 
     /// One item of `kind` fetched again; `Ok(None)` when it is gone (or out of scope).
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>>;

@@ -11,7 +11,7 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use std::sync::Arc;
 
-use ocean_core::{Client, ItemChange, KindInfo, Provider, Record, Result, Secret, WebhookSource};
+use ocean_core::{Client, KindInfo, Provider, Record, Result, Secret, WebhookSource};
 
 use crate::{OctopusClient, OctopusKind, OctopusWebhooks, SECRET_HEADER, SubscriptionOptions};
 
@@ -74,18 +74,6 @@ impl Provider for OctopusProvider {
             .parse::<OctopusKind>()
             .is_ok_and(OctopusKind::is_capped);
         !(capped && self.client.max_items_per_space().is_some())
-    }
-
-    fn changes_since(
-        &self,
-        _kind: &str,
-        _since: i64,
-    ) -> Option<BoxStream<'static, Result<ItemChange>>> {
-        None
-    }
-
-    fn census(&self, _kind: &str) -> Option<BoxStream<'static, Result<String>>> {
-        None
     }
 
     /// Fetches a document by its id alone (ids are unique across spaces); the record

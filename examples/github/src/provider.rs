@@ -159,10 +159,6 @@ impl Provider for GitHubProvider {
         )
     }
 
-    fn census(&self, _kind: &str) -> Option<BoxStream<'static, Result<String>>> {
-        None
-    }
-
     /// Fetches the object at its `url`; a child's repository is the first three segments
     /// of its path (`/repos/{owner}/{repo}`).
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>> {
