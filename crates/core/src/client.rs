@@ -58,6 +58,9 @@ pub struct ClientBuilder {
     adaptive_pacing: bool,
     error_messages: ErrorMessages,
     hint_readers: Vec<HintReader>,
+    rate_limit_window: Duration,
+    default_headers: HeaderMap,
+    header_error: Option<String>,
 }
 
 /// Reads the messages of an error body (a provider's error format) for
@@ -77,6 +80,52 @@ impl ClientBuilder {
     /// standard `Retry-After` / `X-RateLimit-*` ones (see [`WaitHints::merge`]).
     pub fn rate_limit_headers(mut self, reader: HintReader) -> Self {
         self.hint_readers.push(reader);
+        self
+    }
+
+    /// The period the standard `X-RateLimit-Limit` header counts requests over (default one
+    /// second). Over a longer window (an hourly budget, say) the budget left must last until
+    /// `X-RateLimit-Reset`: from under a fifth left, requests are paced at what is left spread
+    /// over the time to the reset (see [`WaitHints::from_headers_over`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = ocean_core::Client::builder("https://api.example.com")
+    ///     .rate_limit_window(Duration::from_secs(3600)) // "X-RateLimit-Limit: 5000" per hour
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn rate_limit_window(mut self, window: Duration) -> Self {
+        self.rate_limit_window = window;
+        self
+    }
+
+    /// A header sent with every request (an API version, a media type); a request's own
+    /// header of the same name wins. Credentials belong in [`auth`](Self::auth), whose
+    /// values are kept out of errors and logs. An invalid name or value fails
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// let client = ocean_core::Client::builder("https://api.example.com")
+    ///     .default_header("accept", "application/vnd.example+json")
+    ///     .default_header("x-api-version", "2024-01-01")
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// let bad = ocean_core::Client::builder("https://api.example.com")
+    ///     .default_header("bad name", "x")
+    ///     .build();
+    /// assert!(matches!(bad, Err(ocean_core::Error::Config(_))));
+    /// ```
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(mut value)) => {
+                // Kept out of the builder's `Debug`, in case it is a credential after all.
+                value.set_sensitive(true);
+                self.default_headers.insert(name, value);
+            }
+            _ => self.header_error = Some(format!("invalid default header `{name}`")),
+        }
         self
     }
 
@@ -172,8 +221,12 @@ impl ClientBuilder {
     /// Builds the client. Fails on a bad base URL (credentials in it included) or setting.
     pub fn build(self) -> Result<Client> {
         let base = normalise_base(&self.base_url)?;
+        if let Some(e) = self.header_error {
+            return Err(Error::Config(e));
+        }
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
+            .default_headers(self.default_headers)
             .pool_max_idle_per_host(self.max_concurrency.max(10))
             .pool_idle_timeout(self.pool_idle_timeout)
             .tcp_nodelay(true);
@@ -206,6 +259,7 @@ impl ClientBuilder {
                 prefetch: self.prefetch,
                 error_messages: self.error_messages,
                 hint_readers: self.hint_readers,
+                rate_limit_window: self.rate_limit_window,
             }),
         })
     }
@@ -276,6 +330,7 @@ struct Inner {
     prefetch: bool,
     error_messages: ErrorMessages,
     hint_readers: Vec<HintReader>,
+    rate_limit_window: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -306,6 +361,9 @@ impl Client {
             adaptive_pacing: true,
             error_messages: generic_error_messages,
             hint_readers: Vec::new(),
+            rate_limit_window: Duration::from_secs(1),
+            default_headers: HeaderMap::new(),
+            header_error: None,
         }
     }
 
@@ -375,6 +433,50 @@ impl Client {
         self.request(Method::DELETE, path)
     }
 
+    /// Starts a `GET` of an absolute `url` the API gave (an object's own URL, a link),
+    /// which must lie under the base URL: the credentials go wherever the request goes.
+    /// A URL elsewhere fails when sent, with an [`Error::Config`] naming only its origin.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ocean_core::Client) -> ocean_core::Result<()> {
+    /// let issue: serde_json::Value = client
+    ///     .get_url("https://api.example.com/repos/acme/app/issues/7")
+    ///     .send_json()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get_url(&self, url: &str) -> Request {
+        match self.under_base(url) {
+            Some((path, query)) => {
+                let mut request = self.get(path);
+                request.parts.query = query;
+                request
+            }
+            None => {
+                let mut request = self.get("");
+                request.parts.error = Some(format!(
+                    "`{}` is not under the client's base URL {}",
+                    origin(url),
+                    self.inner.base
+                ));
+                request
+            }
+        }
+    }
+
+    /// The path and query of an absolute `url` under the base URL, `None` for any other.
+    pub(crate) fn under_base(&self, url: &str) -> Option<(String, Vec<(String, String)>)> {
+        let rest = url
+            .strip_prefix(self.inner.base.as_str())
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']))?;
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let query = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Some((path.to_owned(), query))
+    }
+
     /// The central request path every call goes through.
     pub(crate) async fn execute(&self, parts: &RequestParts) -> Result<Response> {
         if let Some(e) = &parts.error {
@@ -405,7 +507,11 @@ impl Client {
                 Ok(response) => {
                     let now = SystemTime::now();
                     let hints = inner.hint_readers.iter().fold(
-                        WaitHints::from_headers(&response.headers, now),
+                        WaitHints::from_headers_over(
+                            &response.headers,
+                            now,
+                            inner.rate_limit_window,
+                        ),
                         |hints, read| hints.merge(read(&response.headers, now)),
                     );
                     inner.throttle.observe(&hints);
@@ -609,6 +715,14 @@ fn scrubbed_snippet(body: &[u8], secrets: &[&str]) -> String {
     format!("{}…", &text[..end])
 }
 
+/// The origin of `url` (`https://host:port`) for an error message: never its path or
+/// query, where a credential could be.
+pub(crate) fn origin(url: &str) -> String {
+    Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "an unparsable URL".into())
+}
+
 fn closed() -> Error {
     Error::Config("the client's concurrency limiter was closed".into())
 }
@@ -714,6 +828,27 @@ impl Request {
     /// Sends the request; a non-success status is an [`Error::Status`].
     pub async fn send(self) -> Result<Response> {
         self.client.execute(&self.parts).await
+    }
+
+    /// Sends the request; a `404 Not Found` or `410 Gone` answer (what was asked for is not
+    /// there, or no longer) is `Ok(None)`, any other failure an error.
+    pub async fn send_if_found(self) -> Result<Option<Response>> {
+        match self.send().await {
+            Ok(response) => Ok(Some(response)),
+            Err(e)
+                if e.status()
+                    .is_some_and(|s| [StatusCode::NOT_FOUND, StatusCode::GONE].contains(&s)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`send_if_found`](Self::send_if_found), decoding the JSON answer (as a
+    /// [`RawItem`](crate::RawItem) to keep the bytes as sent).
+    pub async fn send_json_if_found<T: DeserializeOwned>(self) -> Result<Option<T>> {
+        self.send_if_found().await?.map(|r| r.json()).transpose()
     }
 
     /// Sends the request and decodes the JSON answer.

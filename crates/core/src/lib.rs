@@ -81,7 +81,7 @@ pub use fanout::{FanOut, SkipRule, end_quietly};
 pub use oauth::{DEFAULT_RENEW_MARGIN, OAuthClient, OAuthError, RefreshingToken};
 pub use path::path_segment;
 pub use provider::{ItemChange, KindInfo, Provider};
-pub use raw::{RawItem, raw_field};
+pub use raw::{RawItem, raw_field, raw_member};
 pub use record::{ParentRef, Record};
 pub use resource::{DEFAULT_MAX_PAGES, ListRequest, Resource};
 pub use response::Response;

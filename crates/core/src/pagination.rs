@@ -457,22 +457,10 @@ impl<T: DeserializeOwned + 'static> Plan<T> {
     /// The path and query of an absolute next link, which must lie under the client's base
     /// URL: the credentials go wherever the request goes.
     fn link_target(&self, link: &str) -> Result<(String, Vec<(String, String)>)> {
-        let base = self.client.base_url();
-        let under_base = link
-            .strip_prefix(base)
-            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
-        let Some(rest) = under_base else {
-            let origin = url::Url::parse(link)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_else(|_| "an unparsable URL".into());
-            return Err(self.guard(PaginationGuard::ForeignNextLink { origin }));
-        };
-        let rest = rest.split('#').next().unwrap_or_default();
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let query = url::form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        Ok((path.to_owned(), query))
+        self.client.under_base(link).ok_or_else(|| {
+            let origin = crate::client::origin(link);
+            self.guard(PaginationGuard::ForeignNextLink { origin })
+        })
     }
 
     /// Whether page `number` (from 1) of a page-number list is the last.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
-use crate::{Client, Error, Record, Result, Secret, WebhookSource};
+use crate::{Client, Error, Record, Resource, Result, Secret, WebhookSource};
 
 /// What a driver needs to know about one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,64 @@ pub struct KindInfo {
     pub incremental: bool,
     /// Whether [`Provider::census`] serves this kind.
     pub census: bool,
+}
+
+impl KindInfo {
+    /// The kind a [`Resource`] declares: its [`KIND`](Resource::KIND) and
+    /// [`ID_FIELD`](Resource::ID_FIELD), without a parent, neither incremental nor censused
+    /// (add those with [`under`](Self::under), [`incremental`](Self::incremental) and
+    /// [`census`](Self::census)). A resource that declares no `id` does not compile here:
+    /// the check runs when the call is compiled, never at run time.
+    ///
+    /// ```
+    /// use ocean_core::{KindInfo, Resource};
+    /// #[derive(serde::Deserialize, Resource)]
+    /// #[resource(path = "/teams", id = "slug")]
+    /// struct Team { slug: String }
+    /// #[derive(serde::Deserialize, Resource)]
+    /// #[resource(path = "/teams/{team}/tickets", id = "key")]
+    /// struct Ticket { key: String }
+    ///
+    /// static KINDS: [KindInfo; 2] = [
+    ///     KindInfo::of::<Team>(),
+    ///     KindInfo::of::<Ticket>().under::<Team>().incremental(),
+    /// ];
+    /// assert_eq!((KINDS[1].name, KINDS[1].id_field, KINDS[1].parent), ("ticket", "key", Some("team")));
+    /// assert!(KINDS[1].incremental && !KINDS[1].census && KINDS[0].parent.is_none());
+    /// ```
+    pub const fn of<R: Resource>() -> Self {
+        let id_field = const {
+            match R::ID_FIELD {
+                Some(field) => field,
+                None => panic!("KindInfo::of: the resource declares no `id` field"),
+            }
+        };
+        Self {
+            name: R::KIND,
+            id_field,
+            parent: None,
+            incremental: false,
+            census: false,
+        }
+    }
+
+    /// This kind, fetched under the kind `P` declares.
+    pub const fn under<P: Resource>(mut self) -> Self {
+        self.parent = Some(P::KIND);
+        self
+    }
+
+    /// This kind, served by [`Provider::changes_since`].
+    pub const fn incremental(mut self) -> Self {
+        self.incremental = true;
+        self
+    }
+
+    /// This kind, served by [`Provider::census`].
+    pub const fn census(mut self) -> Self {
+        self.census = true;
+        self
+    }
 }
 
 /// One change reported by [`Provider::changes_since`].

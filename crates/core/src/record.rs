@@ -14,6 +14,19 @@ pub struct ParentRef {
     pub id: String,
 }
 
+impl ParentRef {
+    /// The parent named `id`, in the output field `field`.
+    ///
+    /// ```
+    /// let parent = ocean_core::ParentRef::new("space_id", "Spaces-1");
+    /// assert_eq!((parent.field, parent.id.as_str()), ("space_id", "Spaces-1"));
+    /// ```
+    pub fn new(field: &'static str, id: impl Into<String>) -> Self {
+        let id = id.into();
+        Self { field, id }
+    }
+}
+
 /// One synced item: its kind, its parent if it has one, and its JSON exactly
 /// as the server sent it.
 #[derive(Debug)]

@@ -31,6 +31,11 @@ pub trait Resource: DeserializeOwned + Send + 'static {
     const KIND: &'static str;
     /// Where the kind is listed and how it pages.
     fn endpoint() -> Endpoint;
+    /// The item field holding an item's identity, when the kind declares one
+    /// (`#[resource(id = "key")]`, the same as [`Endpoint::id_field_name`]): a constant, so
+    /// a provider's table of kinds reads it instead of restating it (see
+    /// [`KindInfo::of`](crate::KindInfo::of)).
+    const ID_FIELD: Option<&'static str> = None;
 }
 
 /// A list request being prepared: add runtime parameters, then stream it.

@@ -112,8 +112,32 @@ pub struct WaitHints {
 
 impl WaitHints {
     /// Reads the standard hints from response headers: `Retry-After` and the
-    /// `X-RateLimit-*` family.
+    /// `X-RateLimit-*` family, `X-RateLimit-Limit` counting requests per second.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Self {
+        Self::from_headers_over(headers, now, Duration::from_secs(1))
+    }
+
+    /// [`from_headers`](Self::from_headers) for an `X-RateLimit-Limit` counted over
+    /// `window` (an hour, say). The rate is the limit spread over the window; over a window
+    /// longer than a second the budget left must last until `X-RateLimit-Reset`, so when
+    /// that is known the rate is what is left spread over the time to the reset, and under
+    /// a fifth left is [`low`](Self::low) (a per-second budget refills before pacing
+    /// could help, so there only a spent one is).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use ocean_core::reqwest::header::{HeaderMap, HeaderValue};
+    /// use ocean_core::wait_hint::WaitHints;
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-ratelimit-limit", HeaderValue::from_static("5000"));
+    /// headers.insert("x-ratelimit-remaining", HeaderValue::from_static("600"));
+    /// headers.insert("x-ratelimit-reset", HeaderValue::from_static("1700000300"));
+    /// let hints = WaitHints::from_headers_over(&headers, now, Duration::from_secs(3600));
+    /// assert_eq!(hints.rate, Some(2.0)); // 600 requests left for 300 s
+    /// assert!(hints.low && !hints.recovered && !hints.exhausted);
+    /// ```
+    pub fn from_headers_over(headers: &HeaderMap, now: SystemTime, window: Duration) -> Self {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
         let reset = text("x-ratelimit-reset").and_then(|v| parse_reset(v, now));
@@ -124,6 +148,14 @@ impl WaitHints {
             .filter(|l| l.is_finite() && *l > 0.0);
         let exhausted = near_limit || remaining.is_some_and(|r| r <= 1.0);
         let half_left = matches!((remaining, limit), (Some(r), Some(l)) if r >= l * 0.5);
+        let long_window = window > Duration::from_secs(1);
+        let until_reset = match (remaining, reset) {
+            (Some(r), Some(t)) if long_window => Some(r.max(1.0) / t.as_secs_f64().max(1.0)),
+            _ => None,
+        };
+        let window_secs = window.as_secs_f64().max(f64::MIN_POSITIVE);
+        let fifth_left =
+            long_window && matches!((remaining, limit), (Some(r), Some(l)) if r < l * 0.2);
         Self {
             retry_after: retry_after.or(reset),
             exhausted,
@@ -132,8 +164,8 @@ impl WaitHints {
             } else {
                 None
             },
-            rate: limit,
-            low: exhausted,
+            rate: until_reset.or(limit.map(|l| l / window_secs)),
+            low: exhausted || fifth_left,
             recovered: !near_limit && half_left,
         }
     }
@@ -246,6 +278,37 @@ mod tests {
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("60"));
         let hints = WaitHints::from_headers(&h, at(0));
         assert!(!hints.low && hints.recovered);
+    }
+
+    #[test]
+    fn a_longer_window_spreads_what_is_left_until_the_reset() {
+        let hour = Duration::from_secs(3600);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", HeaderValue::from_static("3600"));
+        // Without a reset, the limit spread over its window.
+        assert_eq!(
+            WaitHints::from_headers_over(&h, at(0), hour).rate,
+            Some(1.0)
+        );
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("2000"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("100"));
+        let hints = WaitHints::from_headers_over(&h, at(0), hour);
+        assert_eq!(hints.rate, Some(20.0));
+        assert!(!hints.low && hints.recovered);
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("700"));
+        let hints = WaitHints::from_headers_over(&h, at(0), hour);
+        assert!(hints.low && !hints.exhausted && !hints.recovered);
+        // The same headers per second: the limit is the rate, and only a spent budget is low.
+        let hints = WaitHints::from_headers(&h, at(0));
+        assert_eq!(hints.rate, Some(3600.0));
+        assert!(!hints.low);
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        let hints = WaitHints::from_headers_over(&h, at(0), hour);
+        assert!(hints.exhausted && hints.low);
+        assert_eq!(
+            (hints.refill, hints.rate),
+            (Some(Duration::from_secs(100)), Some(0.01))
+        );
     }
 
     #[test]

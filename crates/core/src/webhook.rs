@@ -1,6 +1,8 @@
 //! Provider-agnostic webhook pieces: what changed, checking who sent it, and the
 //! [`WebhookSource`] a receiver serves.
 
+use std::borrow::Cow;
+
 use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use reqwest::header::HeaderMap;
@@ -74,6 +76,74 @@ pub fn verify_sha256_signature(secret: &[u8], body: &[u8], header: &str) -> bool
         hmac_sha256_hex(secret, body).as_bytes(),
         given.to_ascii_lowercase().as_bytes(),
     )
+}
+
+/// Checks the `sha256=<hex>` signature in header `name` against `body` under `secret`, in
+/// constant time: [`VerifyError::Missing`] without the header, [`VerifyError::Mismatch`]
+/// when it does not match.
+///
+/// ```
+/// use ocean_core::reqwest::header::{HeaderMap, HeaderValue};
+/// use ocean_core::webhook::{VerifyError, hmac_sha256_hex, verify_signature_header};
+/// let body = br#"{"action":"opened"}"#;
+/// let mut headers = HeaderMap::new();
+/// let missing = verify_signature_header(&headers, "x-signature", b"s3cret", body);
+/// assert_eq!(missing, Err(VerifyError::Missing { header: "x-signature".into() }));
+/// let signature = format!("sha256={}", hmac_sha256_hex(b"s3cret", body));
+/// headers.insert("x-signature", HeaderValue::from_str(&signature).unwrap());
+/// assert_eq!(verify_signature_header(&headers, "x-signature", b"s3cret", body), Ok(()));
+/// assert!(matches!(
+///     verify_signature_header(&headers, "x-signature", b"other", body),
+///     Err(VerifyError::Mismatch { .. })
+/// ));
+/// ```
+pub fn verify_signature_header(
+    headers: &HeaderMap,
+    name: &str,
+    secret: &[u8],
+    body: &[u8],
+) -> Result<(), VerifyError> {
+    let header = name.to_owned();
+    let Some(value) = headers.get(name) else {
+        return Err(VerifyError::Missing { header });
+    };
+    match value.to_str() {
+        Ok(signature) if verify_sha256_signature(secret, body, signature) => Ok(()),
+        _ => Err(VerifyError::Mismatch { header }),
+    }
+}
+
+/// A delivery body with the headers `names` folded in, for a provider that names the event
+/// in a header rather than in the body (see [`WebhookSource::delivery_body`]):
+/// `{"headers":{"<name>":"<value>",…},"body":<body>}`, names as given, absent (or non-text)
+/// headers left out. A body that is not JSON comes back as it is, for `parse` to refuse.
+///
+/// ```
+/// use ocean_core::reqwest::header::{HeaderMap, HeaderValue};
+/// use ocean_core::webhook::fold_headers;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-event", HeaderValue::from_static("push"));
+/// let folded = fold_headers(&headers, &["x-event", "x-delivery"], br#"{"ref":"main"}"#);
+/// assert_eq!(folded, br#"{"headers":{"x-event":"push"},"body":{"ref":"main"}}"#);
+/// assert_eq!(fold_headers(&headers, &["x-event"], b"not json"), b"not json");
+/// ```
+pub fn fold_headers(headers: &HeaderMap, names: &[&str], body: &[u8]) -> Vec<u8> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return body.to_vec();
+    }
+    let folded: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.into()))
+        })
+        .collect();
+    let mut out = br#"{"headers":"#.to_vec();
+    out.extend(serde_json::Value::Object(folded).to_string().into_bytes());
+    out.extend(br#","body":"#);
+    out.extend(body);
+    out.push(b'}');
+    out
 }
 
 /// A [`Change`] as a [`WebhookSource`] hands it to a receiver, with what the source
@@ -214,6 +284,8 @@ pub struct ParseError {
 /// let event = source.parse(br#"{"changed":"w-1"}"#).unwrap();
 /// assert!(matches!(event, WebhookEvent::Changes { ref changes, .. } if changes[0].change.id == "w-1"));
 /// assert!(source.verify(&HeaderMap::new(), b"{}").is_err());
+/// // The event is in the body: the body is read as sent.
+/// assert_eq!(&*source.delivery_body(&HeaderMap::new(), b"{}"), b"{}");
 /// ```
 pub trait WebhookSource: Send + Sync + 'static {
     /// The provider's name for logs (`"jira"`, `"octopus"`).
@@ -226,6 +298,16 @@ pub trait WebhookSource: Send + Sync + 'static {
     /// Checks that the delivery comes from the provider (a signature over `body`, or a
     /// shared header), in constant time. `Ok` when no secret is configured.
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError>;
+
+    /// The bytes [`parse`](Self::parse) reads for a verified delivery, which a receiver that
+    /// queues deliveries stores: by default the body as sent. A provider that names the
+    /// event in a header rather than in the body folds that header in here (see
+    /// [`fold_headers`]), so that a delivery read again later from a queue, without its
+    /// headers, reads the same.
+    fn delivery_body<'a>(&self, headers: &HeaderMap, body: &'a [u8]) -> Cow<'a, [u8]> {
+        let _ = headers;
+        Cow::Borrowed(body)
+    }
 
     /// Reads a delivery body: the entities it touched, or why it asks for nothing. A body
     /// that is not JSON, or lacks what its event needs, is a [`ParseError`] naming the path.

@@ -477,6 +477,110 @@ async fn basic_auth_header_and_user_agent_are_sent() {
     );
 }
 
+#[tokio::test]
+async fn default_headers_go_with_every_request_unless_the_request_sets_its_own() {
+    let server = Server::start_local(|_, _| Reply::json(200, "{}")).await;
+    let c = Client::builder(&server.url)
+        .default_header("accept", "application/vnd.example+json")
+        .default_header("x-api-version", "2024-01-01")
+        .build()
+        .unwrap();
+    c.get("/a").send().await.unwrap();
+    c.get("/b")
+        .header("accept", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(
+        seen[0].header("accept"),
+        Some("application/vnd.example+json")
+    );
+    assert_eq!(seen[1].header("accept"), Some("text/plain"));
+    assert!(
+        seen.iter()
+            .all(|r| r.header("x-api-version") == Some("2024-01-01"))
+    );
+}
+
+#[tokio::test]
+async fn an_absolute_url_is_fetched_only_under_the_base_url() {
+    let server = Server::start_local(|_, req| match req.path() {
+        "/api/items/1" => Reply::json(200, r#"{"id":1}"#),
+        "/api/items/2" => Reply::json(410, "{}"),
+        _ => Reply::json(404, "{}"),
+    })
+    .await;
+    let c = client(&format!("{}/api", server.url), RetryPolicy::none());
+    let url = format!("{}/api/items/1?expand=all#frag", server.url);
+    let found = c.get_url(&url).send_if_found().await.unwrap().unwrap();
+    assert_eq!(found.body().as_ref(), br#"{"id":1}"#);
+    let item: Option<ocean_core::RawItem> = c.get_url(&url).send_json_if_found().await.unwrap();
+    assert_eq!(item.unwrap().get(), r#"{"id":1}"#);
+    assert_eq!(server.requests()[0].target, "/api/items/1?expand=all");
+    for gone in ["/api/items/2", "/api/items/3"] {
+        let url = format!("{}{gone}", server.url);
+        assert!(
+            c.get_url(&url).send_if_found().await.unwrap().is_none(),
+            "{gone}"
+        );
+    }
+    let hits = server.hits();
+    for foreign in [
+        format!("{}/apix/items/1", server.url),
+        "https://elsewhere.example/api/items/1?token=s3cret".to_owned(),
+    ] {
+        let error = c.get_url(&foreign).send().await.unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+    assert_eq!(server.hits(), hits, "nothing sent elsewhere");
+    let refused = c.get("/api/other").send_if_found().await.unwrap();
+    assert!(refused.is_none(), "a 404 is none");
+    let server = Server::start_local(|_, _| Reply::json(500, "{}")).await;
+    let c = client(&server.url, RetryPolicy::none());
+    assert!(
+        c.get("/x").send_if_found().await.is_err(),
+        "other failures stay errors"
+    );
+}
+
+#[tokio::test]
+async fn an_hourly_budget_paces_what_is_left_until_the_reset() {
+    // 30 requests left for 10 s: three a second once under a fifth of 1000 is left.
+    let server = Server::start_local(|_, _| {
+        Reply::json(200, "{}")
+            .with_header("x-ratelimit-limit", "1000")
+            .with_header("x-ratelimit-remaining", "30")
+            .with_header("x-ratelimit-reset", "10")
+    })
+    .await;
+    let c = Client::builder(&server.url)
+        .rate_limit_window(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..4 {
+        c.get("/x").send().await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "paced: {:?}",
+        started.elapsed()
+    );
+    // Per second (the default), the same headers do not slow anything.
+    let c = client(&server.url, RetryPolicy::none());
+    let started = Instant::now();
+    for _ in 0..4 {
+        c.get("/x").send().await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn base_url_joining_is_normalised() {
     let a = Client::builder("http://h/api/").build().unwrap();

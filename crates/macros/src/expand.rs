@@ -41,6 +41,10 @@ fn resource_impl(cont: &Container<'_>, bodies: Bodies) -> TokenStream {
         Bodies::Real => endpoint(cont, &kind),
         Bodies::Stub => quote!(::core::unreachable!("#[derive(Resource)] failed to expand")),
     };
+    let id_field = cont.keys.id.as_ref().map(|id| {
+        let id = &id.value;
+        quote!(const ID_FIELD: ::core::option::Option<&'static str> = ::core::option::Option::Some(#id);)
+    });
     quote! {
         #[automatically_derived]
         impl #impl_generics ::ocean_core::Resource for #ident #ty_generics #where_clause {
@@ -49,6 +53,8 @@ fn resource_impl(cont: &Container<'_>, bodies: Bodies) -> TokenStream {
             fn endpoint() -> ::ocean_core::Endpoint {
                 #endpoint
             }
+
+            #id_field
         }
     }
 }
@@ -461,6 +467,26 @@ mod tests {
                 }
             }
         ));
+    }
+
+    #[test]
+    fn a_declared_id_is_also_a_constant() {
+        let input: DeriveInput = parse_quote!(
+            #[resource(path = "/issues", id = "key")]
+            struct Issue;
+        );
+        assert!(contains(
+            &input,
+            quote!(
+                const ID_FIELD: ::core::option::Option<&'static str> =
+                    ::core::option::Option::Some("key");
+            )
+        ));
+        let input: DeriveInput = parse_quote!(
+            #[resource(path = "/users")]
+            struct User;
+        );
+        assert!(!derive(&input).to_string().contains("ID_FIELD"));
     }
 
     #[test]
