@@ -51,6 +51,7 @@ pub(crate) async fn receive(
         tracing::warn!(provider, error = %e, "webhook delivery refused: not verified");
         return error(StatusCode::UNAUTHORIZED, e.to_string());
     }
+    let body = shared.source.delivery_body(&headers, &body);
     let (event, changes) = match shared.source.parse(&body) {
         Ok(WebhookEvent::Changes { event, changes }) => (event, changes),
         Ok(WebhookEvent::Unsupported { event, reason }) => {

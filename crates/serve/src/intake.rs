@@ -81,6 +81,8 @@ async fn receive(
         tracing::warn!(tenant = name, error = %e, "webhook delivery refused: not verified");
         return error(StatusCode::UNAUTHORIZED, e.to_string());
     }
+    // What is queued is what parses: the worker reads it again without the headers.
+    let body = source.delivery_body(headers, &body);
     let accepted = match source.parse(&body) {
         Ok(WebhookEvent::Changes { changes, .. }) => changes.len(),
         Ok(WebhookEvent::Unsupported { event, reason }) => {
