@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 /// A repository of an organisation (`GET /orgs/{org}/repos`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Resource)]
-#[resource(kind = "repository", path = "/orgs/{org}/repos", paginate = link_header, page_size = 100, id = "url")]
+#[resource(kind = "repository", path = "/orgs/{org}/repos")]
+#[resource(paginate = link_header, page_size = 100, id = "url")]
 pub struct Repository {
     /// Its API URL.
     pub url: String,
@@ -46,7 +47,6 @@ pub struct Issue {
     /// `open` or `closed`.
     pub state: String,
     /// Present when the issue is a pull request.
-    #[serde(default)]
     pub pull_request: Option<Value>,
     /// Every other field, as sent.
     #[serde(flatten)]
@@ -77,20 +77,14 @@ pub struct PullRequest {
 
 /// A GitHub Actions workflow run (`GET /repos/{owner}/{repo}/actions/runs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Resource)]
-#[resource(
-    kind = "workflow_run",
-    path = "/repos/{owner}/{repo}/actions/runs",
-    items = "workflow_runs"
-)]
-#[resource(paginate = link_header, page_size = 100, id = "url")]
+#[resource(kind = "workflow_run", path = "/repos/{owner}/{repo}/actions/runs")]
+#[resource(items = "workflow_runs", paginate = link_header, page_size = 100, id = "url")]
 pub struct WorkflowRun {
     /// Its API URL.
     pub url: String,
     /// `queued`, `in_progress`, `completed`…
-    #[serde(default)]
     pub status: Option<String>,
     /// `success`, `failure`… once completed.
-    #[serde(default)]
     pub conclusion: Option<String>,
     /// Every other field, as sent.
     #[serde(flatten)]

@@ -2,18 +2,19 @@
 //! repository its issues, pull requests and workflow runs. Issues alone can be read
 //! incrementally (`since=`); the others are synced in full.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat};
 use futures::future::{BoxFuture, ready};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use ocean_core::{
-    Client, Error, FanOut, ItemChange, KindInfo, ListRequest, Provider, RawItem, Record, Resource,
-    Result,
-};
+use ocean_core::{Client, Error, FanOut, ItemChange, KindInfo, ParentRef, Provider, Resource};
+use ocean_core::{RawItem, Record, Result, Secret, WebhookSource, raw_member};
 
-use crate::{Issue, PullRequest, Repository, WorkflowRun};
+use crate::{GitHubWebhooks, Issue, PullRequest, Repository, WorkflowRun};
 
 /// The field of a child record naming its repository (the repository's `url`).
-const PARENT_FIELD: &str = "repository_url";
+pub(crate) const PARENT_FIELD: &str = "repository_url";
 /// Repositories whose children are read at once.
 const REPOSITORY_CONCURRENCY: usize = 4;
 /// How far before the bookmark an incremental run looks: `since=` compares `updated_at`
@@ -22,22 +23,13 @@ const OVERLAP_MS: i64 = 60_000;
 
 /// Every kind, parents first, named and identified as the models declare them.
 static KINDS: [KindInfo; 4] = [
-    kind(Repository::KIND, None, false),
-    kind(Issue::KIND, Some(Repository::KIND), true),
-    kind(PullRequest::KIND, Some(Repository::KIND), false),
-    kind(WorkflowRun::KIND, Some(Repository::KIND), false),
+    KindInfo::of::<Repository>(),
+    KindInfo::of::<Issue>().under::<Repository>().incremental(),
+    KindInfo::of::<PullRequest>().under::<Repository>(),
+    KindInfo::of::<WorkflowRun>().under::<Repository>(),
 ];
 
-const fn kind(name: &'static str, parent: Option<&'static str>, incremental: bool) -> KindInfo {
-    let id_field = "url";
-    KindInfo {
-        name,
-        id_field,
-        parent,
-        incremental,
-        census: false,
-    }
-}
+type Records = BoxStream<'static, Result<Record>>;
 
 /// One GitHub organisation as a [`Provider`].
 ///
@@ -57,43 +49,40 @@ pub struct GitHubProvider {
 impl GitHubProvider {
     /// The provider of organisation `org`, read through `client` (see [`crate::client`]).
     pub fn new(client: Client, org: impl Into<String>) -> Self {
-        Self {
-            client,
-            org: org.into(),
-        }
+        let org = org.into();
+        Self { client, org }
     }
 
-    /// `list(client, owner, repository name)` for every repository, tagged with it.
-    fn per_repository<F>(&self, kind: &'static str, list: F) -> BoxStream<'static, Result<Record>>
-    where
-        F: Fn(&Client, &str, &str) -> BoxStream<'static, Result<RawItem>> + Send + 'static,
-    {
+    /// Every item of child `kind` of every repository (issues changed `since` a time, when
+    /// given), tagged with its repository. Pull requests, which GitHub lists among the
+    /// issues, are their own kind.
+    fn children(&self, kind: &'static str, since: Option<String>) -> Records {
         let (client, org) = (self.client.clone(), self.org.clone());
         let repositories = Repository::stream(&self.client, &self.org);
         FanOut::new(REPOSITORY_CONCURRENCY).run(repositories, move |repository: Repository| {
-            list(&client, &org, &repository.name)
-                .map_ok(move |item| Record::child(kind, PARENT_FIELD, repository.url.clone(), item))
+            let (c, o, r) = (&client, org.as_str(), repository.name.as_str());
+            let list = match kind {
+                Issue::KIND => Issue::list(c, o, r).raw(),
+                PullRequest::KIND => PullRequest::list(c, o, r).raw(),
+                _ => WorkflowRun::list(c, o, r).raw(),
+            };
+            let list = since.iter().fold(list, |list, at| list.query("since", at));
+            let parent = ParentRef::new(PARENT_FIELD, repository.url);
+            (list.stream())
+                .try_filter(move |item| ready(kind != Issue::KIND || !is_pull_request(item)))
+                .map_ok(move |item| Record {
+                    kind,
+                    parent: Some(parent.clone()),
+                    item,
+                })
         })
     }
 }
 
-/// The items of a list, as sent.
-fn raw<T>(list: ListRequest<T>) -> BoxStream<'static, Result<RawItem>> {
-    list.raw().stream()
-}
-
-/// Issues without the pull requests GitHub lists among them (those are their own kind).
-fn issues_only(list: ListRequest<Issue>) -> BoxStream<'static, Result<RawItem>> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        pull_request: Option<serde::de::IgnoredAny>,
-    }
-    let is_pull_request = |item: &RawItem| {
-        serde_json::from_str::<Probe>(item.get()).is_ok_and(|p| p.pull_request.is_some())
-    };
-    raw(list)
-        .try_filter(move |item| ready(!is_pull_request(item)))
-        .boxed()
+/// Whether an item of the issue list is a pull request (has a `pull_request` object).
+fn is_pull_request(item: &RawItem) -> bool {
+    let member = raw_member(item, "pull_request");
+    member.is_ok_and(|value| value.is_some_and(|v| v.get() != "null"))
 }
 
 fn unknown(kind: &str) -> Error {
@@ -118,21 +107,14 @@ impl Provider for GitHubProvider {
         &KINDS
     }
 
-    fn full(&self, kind: &str, _resume: Option<&str>) -> BoxStream<'static, Result<Record>> {
-        match kind {
-            Repository::KIND => raw(Repository::list(&self.client, &self.org))
-                .map_ok(|item| Record::new(Repository::KIND, item))
+    fn full(&self, kind: &str, _resume: Option<&str>) -> Records {
+        let repositories = || Repository::list(&self.client, &self.org).raw().stream();
+        match self.kind(kind) {
+            Some(info) if info.parent.is_some() => self.children(info.name, None),
+            Some(info) => repositories()
+                .map_ok(|item| Record::new(info.name, item))
                 .boxed(),
-            Issue::KIND => {
-                self.per_repository(Issue::KIND, |c, o, r| issues_only(Issue::list(c, o, r)))
-            }
-            PullRequest::KIND => {
-                self.per_repository(PullRequest::KIND, |c, o, r| raw(PullRequest::list(c, o, r)))
-            }
-            WorkflowRun::KIND => {
-                self.per_repository(WorkflowRun::KIND, |c, o, r| raw(WorkflowRun::list(c, o, r)))
-            }
-            other => futures::stream::iter([Err(unknown(other))]).boxed(),
+            None => futures::stream::iter([Err(unknown(kind))]).boxed(),
         }
     }
 
@@ -143,54 +125,44 @@ impl Provider for GitHubProvider {
         kind: &str,
         since: i64,
     ) -> Option<BoxStream<'static, Result<ItemChange>>> {
-        if kind != Issue::KIND {
-            return None;
-        }
-        let since = chrono::DateTime::from_timestamp_millis(since.saturating_sub(OVERLAP_MS))
+        let since = DateTime::from_timestamp_millis(since.saturating_sub(OVERLAP_MS));
+        let since = since
             .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let list = move |c: &Client, o: &str, r: &str| {
-            issues_only(Issue::list(c, o, r).query("since", &since))
-        };
-        Some(
-            self.per_repository(Issue::KIND, list)
-                .map_ok(ItemChange::Upsert)
-                .boxed(),
-        )
+            .to_rfc3339_opts(SecondsFormat::Secs, true);
+        let changed = (kind == Issue::KIND).then(|| self.children(Issue::KIND, Some(since)));
+        Some(changed?.map_ok(ItemChange::Upsert).boxed())
     }
 
-    /// Fetches the object at its `url`; a child's repository is the first three segments
-    /// of its path (`/repos/{owner}/{repo}`).
+    /// Fetches the object at its `url`; a child's repository is the start of its URL,
+    /// `{base}/repos/{owner}/{repo}`.
     fn fetch_one(&self, kind: &str, id: &str) -> BoxFuture<'static, Result<Option<Record>>> {
         let (client, info, id) = (self.client.clone(), self.kind(kind).copied(), id.to_owned());
-        let kind = kind.to_owned();
+        let unknown = unknown(kind);
         async move {
-            let info = info.ok_or_else(|| unknown(&kind))?;
-            let base = client.base_url();
-            let path = id.strip_prefix(base).filter(|p| p.starts_with("/repos/"));
-            let path = path.ok_or_else(|| {
-                Error::Config(format!(
-                    "`{id}` is not a repository object's URL under {base}"
-                ))
-            })?;
-            let item: RawItem = match client.get(path).send().await {
-                Ok(response) => response.json()?,
-                Err(e) if e.status().is_some_and(|s| matches!(s.as_u16(), 404 | 410)) => {
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
+            let info = info.ok_or(unknown)?;
+            let repos = format!("{}/repos/", client.base_url());
+            let Some(rest) = id.strip_prefix(&repos) else {
+                return Err(Error::Config(format!("`{id}` is not a URL under {repos}")));
             };
-            let repository = path
+            // `{owner}/{repo}` ends at the second slash after `/repos/`.
+            let end = rest
                 .match_indices('/')
-                .nth(3)
-                .map(|(end, _)| format!("{base}{}", &path[..end]));
-            Ok(Some(match (info.parent, repository) {
-                (Some(_), Some(repository)) => {
-                    Record::child(info.name, PARENT_FIELD, repository, item)
-                }
-                _ => Record::new(info.name, item),
+                .nth(1)
+                .map_or(rest.len(), |(i, _)| i);
+            let repository = ParentRef::new(PARENT_FIELD, &id[..repos.len() + end]);
+            let parent = info.parent.and(Some(repository));
+            let item = client.get_url(&id).send_json_if_found().await?;
+            Ok(item.map(|item| Record {
+                kind: info.name,
+                parent,
+                item,
             }))
         }
         .boxed()
+    }
+
+    fn webhook_source(&self, secret: Option<&Secret>) -> Option<Arc<dyn WebhookSource>> {
+        let (client, secret) = (self.client.clone(), secret.cloned());
+        Some(Arc::new(GitHubWebhooks { client, secret }))
     }
 }

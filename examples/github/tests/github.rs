@@ -1,17 +1,20 @@
 //! The GitHub provider against httpmock: `Link` pages, pull requests kept out of issues,
-//! `since=`, GitHub's error body, its rate-limit headers, re-fetching by `url`, and
-//! webhook signatures.
+//! `since=`, GitHub's error body, its rate-limit headers and headers sent, re-fetching by
+//! `url`, and webhooks (signatures, events, the object fetched again).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 use httpmock::Method::GET;
 use httpmock::{Mock, MockServer};
 use ocean_core::reqwest::header::{HeaderMap, HeaderValue};
-use ocean_core::webhook::{VerifyError, hmac_sha256_hex};
-use ocean_core::{Error, ItemChange, Provider, Record, RetryPolicy};
-use ocean_github_example::{GitHubProvider, client, verify_signature};
+use ocean_core::webhook::{
+    Action, Change, PendingChange, VerifyError, WebhookEvent, WebhookSource, hmac_sha256_hex,
+};
+use ocean_core::{Error, ItemChange, Provider, Record, RetryPolicy, Secret};
+use ocean_github_example::{GitHubProvider, client};
 
 const TOKEN: &str = "ghp_TESTTOKEN0123456789";
 const ORG: &str = "acme";
@@ -371,31 +374,218 @@ async fn one_object_is_fetched_again_at_its_url() {
     assert!(github.fetch_one("gist", "x").await.is_err());
 }
 
-#[test]
-fn webhook_signatures_are_checked() {
-    let body = br#"{"action":"opened","issue":{"number":1}}"#;
+/// The provider's webhook source, checking deliveries against `secret`.
+fn webhooks(server: &MockServer, secret: Option<&str>) -> Arc<dyn WebhookSource> {
+    let github = provider(server, RetryPolicy::none());
+    github
+        .webhook_source(secret.map(Secret::new).as_ref())
+        .unwrap()
+}
+
+/// Headers of a delivery of `event` signed with `secret`.
+fn delivery(event: &str, secret: &[u8], body: &[u8]) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    assert_eq!(
-        verify_signature(b"s3cret", &headers, body),
-        Err(VerifyError::Missing {
-            header: "x-hub-signature-256".into()
-        })
-    );
-    let signature = format!("sha256={}", hmac_sha256_hex(b"s3cret", body));
+    headers.insert("x-github-event", HeaderValue::from_str(event).unwrap());
+    let signature = format!("sha256={}", hmac_sha256_hex(secret, body));
     headers.insert(
         "x-hub-signature-256",
         HeaderValue::from_str(&signature).unwrap(),
     );
-    assert_eq!(verify_signature(b"s3cret", &headers, body), Ok(()));
+    headers
+}
+
+#[tokio::test]
+async fn webhook_signatures_are_checked() {
+    let server = MockServer::start_async().await;
+    let source = webhooks(&server, Some("s3cret"));
+    let body = br#"{"action":"opened","issue":{"number":1}}"#;
+    let mut headers = HeaderMap::new();
+    assert!(source.verifies());
+    assert_eq!(
+        source.verify(&headers, body),
+        Err(VerifyError::Missing {
+            header: "x-hub-signature-256".into()
+        })
+    );
+    headers = delivery("issues", b"s3cret", body);
+    assert_eq!(source.verify(&headers, body), Ok(()));
     assert!(matches!(
-        verify_signature(b"s3cret", &headers, b"{}"),
+        source.verify(&headers, b"{}"),
         Err(VerifyError::Mismatch { .. })
     ));
     headers.insert("x-hub-signature-256", HeaderValue::from_static("sha1=abc"));
     assert!(matches!(
-        verify_signature(b"s3cret", &headers, body),
+        source.verify(&headers, body),
         Err(VerifyError::Mismatch { .. })
     ));
+    let open = webhooks(&server, None);
+    assert!(!open.verifies() && open.verify(&HeaderMap::new(), body).is_ok());
+}
+
+#[tokio::test]
+async fn webhook_events_name_the_object_to_fetch_again_by_its_url() {
+    let server = MockServer::start_async().await;
+    let source = webhooks(&server, Some("s3cret"));
+    let repo = server.url("/repos/acme/one");
+    let parse = |event: &str, body: String| {
+        let headers = delivery(event, b"s3cret", body.as_bytes());
+        source.verify(&headers, body.as_bytes()).unwrap();
+        source.parse(&source.delivery_body(&headers, body.as_bytes()))
+    };
+    let cases = [
+        (
+            "issues",
+            "edited",
+            "issue",
+            "/repos/acme/one/issues/1",
+            Action::Upsert,
+        ),
+        (
+            "issues",
+            "deleted",
+            "issue",
+            "/repos/acme/one/issues/2",
+            Action::Delete,
+        ),
+        (
+            "pull_request",
+            "closed",
+            "pull_request",
+            "/repos/acme/one/pulls/3",
+            Action::Upsert,
+        ),
+        (
+            "workflow_run",
+            "completed",
+            "workflow_run",
+            "/repos/acme/one/actions/runs/4",
+            Action::Upsert,
+        ),
+        (
+            "repository",
+            "archived",
+            "repository",
+            "/repos/acme/one",
+            Action::Upsert,
+        ),
+        (
+            "repository",
+            "deleted",
+            "repository",
+            "/repos/acme/one",
+            Action::Delete,
+        ),
+    ];
+    for (event, action, kind, path, expected) in cases {
+        let url = server.url(path);
+        let body = format!(
+            r#"{{"action":"{action}","{kind}":{{"url":"{url}","id":9}},"repository":{{"url":"{repo}"}}}}"#
+        );
+        let Ok(WebhookEvent::Changes {
+            event: name,
+            changes,
+        }) = parse(event, body)
+        else {
+            panic!("{event} {action}")
+        };
+        assert_eq!(name, event);
+        let [pending] = &changes[..] else {
+            panic!("{changes:?}")
+        };
+        let change = &pending.change;
+        assert_eq!(
+            (change.kind, change.action, change.id.as_str()),
+            (kind, expected, url.as_str())
+        );
+        let parent = change.parent.as_ref().map(|p| (p.field, p.id.as_str()));
+        let expected_parent = (kind != "repository").then_some(("repository_url", repo.as_str()));
+        assert_eq!(parent, expected_parent, "{event}");
+    }
+    let ignored = parse("push", r#"{"ref":"main"}"#.into()).unwrap();
+    assert!(matches!(ignored, WebhookEvent::Unsupported { ref event, .. } if event == "push"));
+    let no_url = parse("issues", r#"{"action":"opened","issue":{}}"#.into()).unwrap_err();
+    assert_eq!(no_url.path, "body.issue.url");
+    let no_event = source.parse(&source.delivery_body(&HeaderMap::new(), b"{}"));
+    assert_eq!(no_event.unwrap_err().path, "headers.x-github-event");
+    assert_eq!(source.parse(b"{nope").unwrap_err().path, ".");
+
+    let body = issue(&server, "one", 1, false);
+    let fresh = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/repos/acme/one/issues/1")
+                .header("authorization", format!("Bearer {TOKEN}"));
+            then.status(200).body(body.clone());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/repos/acme/one/issues/2");
+            then.status(404).body(r#"{"message":"Not Found"}"#);
+        })
+        .await;
+    let change = |n: u64| {
+        let id = server.url(format!("/repos/acme/one/issues/{n}"));
+        PendingChange::from(Change {
+            kind: "issue",
+            action: Action::Upsert,
+            id,
+            parent: None,
+        })
+    };
+    let item = source.fetch(&change(1)).await.unwrap().unwrap();
+    assert_eq!(item.get(), body, "the bytes as sent");
+    fresh.assert_async().await;
+    assert!(source.fetch(&change(2)).await.unwrap().is_none(), "gone");
+}
+
+#[tokio::test]
+async fn githubs_media_type_and_api_version_go_with_every_request() {
+    let server = MockServer::start_async().await;
+    let repos = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/orgs/acme/repos")
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28");
+            then.status(200).body("[]");
+        })
+        .await;
+    let github = provider(&server, RetryPolicy::none());
+    assert!(full(&github, "repository").await.unwrap().is_empty());
+    repos.assert_async().await;
+}
+
+#[tokio::test]
+async fn an_hourly_budget_running_low_paces_requests_until_the_reset() {
+    let server = MockServer::start_async().await;
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 10;
+    // 30 requests left of 5000 for ten seconds: three a second.
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/orgs/acme/repos");
+            then.status(200)
+                .header("x-ratelimit-limit", "5000")
+                .header("x-ratelimit-remaining", "30")
+                .header("x-ratelimit-reset", reset.to_string())
+                .body("[]");
+        })
+        .await;
+    let github = provider(&server, RetryPolicy::none());
+    let started = Instant::now();
+    for _ in 0..4 {
+        full(&github, "repository").await.unwrap();
+    }
+    assert_eq!(limited.calls_async().await, 4);
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "paced: {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
