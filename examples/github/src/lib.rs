@@ -58,19 +58,15 @@ pub fn client(base_url: &str, token: impl Into<Secret>) -> ClientBuilder {
 /// ```
 pub fn error_messages(body: &[u8]) -> Vec<String> {
     let mut messages = ocean_core::generic_error_messages(body);
-    let Ok(body) = serde_json::from_slice::<Value>(body) else {
-        return messages;
-    };
-    let text = |v: &Value, key: &str| v.get(key)?.as_str().map(str::to_owned);
+    let body: Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = |v: &Value, key: &str| v[key].as_str().map(str::to_owned);
     let errors = body["errors"].as_array().into_iter().flatten();
-    messages.extend(
-        errors
-            .filter(|e| e.get("message").is_none())
-            .filter_map(|e| {
-                let (resource, field) = (text(e, "resource")?, text(e, "field")?);
-                Some(format!("{resource}.{field}: {}", text(e, "code")?))
-            }),
-    );
+    for error in errors.filter(|e| e["message"].is_null()) {
+        let described = ["resource", "field", "code"].map(|key| text(error, key));
+        if let [Some(resource), Some(field), Some(code)] = described {
+            messages.push(format!("{resource}.{field}: {code}"));
+        }
+    }
     messages.extend(text(&body, "documentation_url").map(|url| format!("see {url}")));
     messages
 }

@@ -145,11 +145,8 @@ impl Provider for GitHubProvider {
                 return Err(Error::Config(format!("`{id}` is not a URL under {repos}")));
             };
             // `{owner}/{repo}` ends at the second slash after `/repos/`.
-            let end = rest
-                .match_indices('/')
-                .nth(1)
-                .map_or(rest.len(), |(i, _)| i);
-            let repository = ParentRef::new(PARENT_FIELD, &id[..repos.len() + end]);
+            let owner_repo: Vec<&str> = rest.splitn(3, '/').take(2).collect();
+            let repository = ParentRef::new(PARENT_FIELD, repos.clone() + &owner_repo.join("/"));
             let parent = info.parent.and(Some(repository));
             let item = client.get_url(&id).send_json_if_found().await?;
             Ok(item.map(|item| Record {

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use futures::future::BoxFuture;
 use ocean_core::reqwest::header::HeaderMap;
 use ocean_core::webhook::{Action, Change, JsonNode, ParseError, PendingChange, VerifyError};
-use ocean_core::webhook::{WebhookEvent, WebhookSource, fold_headers, parse_object};
+use ocean_core::webhook::{
+    WebhookEvent, WebhookSource, fold_headers, parse_object, verify_signature_header,
+};
 use ocean_core::{Client, ParentRef, RawItem, Resource, Result, Secret};
 
 use crate::provider::PARENT_FIELD;
@@ -16,15 +18,6 @@ use crate::{Issue, PullRequest, Repository, WorkflowRun};
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 /// The header naming a delivery's event (`issues`, `pull_request`…).
 pub const EVENT_HEADER: &str = "x-github-event";
-
-/// The events acted on and the kind each touches; the payload holds the object under the
-/// kind's name (`"issue": {…}`).
-const EVENTS: [(&str, &str); 4] = [
-    ("repository", Repository::KIND),
-    ("issues", Issue::KIND),
-    ("pull_request", PullRequest::KIND),
-    ("workflow_run", WorkflowRun::KIND),
-];
 
 /// The receiver of an organisation's webhook deliveries, from
 /// [`Provider::webhook_source`](ocean_core::Provider::webhook_source).
@@ -62,11 +55,10 @@ impl WebhookSource for GitHubWebhooks {
     }
 
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-        let Some(secret) = &self.secret else {
-            return Ok(());
+        let verify = |secret: &Secret| {
+            verify_signature_header(headers, SIGNATURE_HEADER, secret.expose().as_bytes(), body)
         };
-        let secret = secret.expose().as_bytes();
-        ocean_core::webhook::verify_signature_header(headers, SIGNATURE_HEADER, secret, body)
+        self.secret.as_ref().map_or(Ok(()), verify)
     }
 
     fn delivery_body<'a>(&self, headers: &HeaderMap, body: &'a [u8]) -> Cow<'a, [u8]> {
@@ -79,9 +71,16 @@ impl WebhookSource for GitHubWebhooks {
         let doc = parse_object(body)?;
         let root = JsonNode::root(&doc);
         let event = root.str(&format!("headers.{EVENT_HEADER}"))?;
-        let Some(&(_, kind)) = EVENTS.iter().find(|(name, _)| *name == event) else {
-            let reason = "not an event the GitHub provider acts on".to_owned();
-            return Ok(WebhookEvent::Unsupported { event, reason });
+        // The payload holds the object under the kind's name (`"issue": {…}`).
+        let kind = match event.as_str() {
+            "issues" => Issue::KIND,
+            "pull_request" => PullRequest::KIND,
+            "repository" => Repository::KIND,
+            "workflow_run" => WorkflowRun::KIND,
+            _ => {
+                let reason = "not an event the GitHub provider acts on".to_owned();
+                return Ok(WebhookEvent::Unsupported { event, reason });
+            }
         };
         let action = match root.opt_str("body.action")?.as_deref() {
             Some("deleted" | "transferred") => Action::Delete,
