@@ -1,6 +1,8 @@
 //! The receiver end to end, with the real Jira and Octopus sources: verification, limits,
-//! malformed and unknown events, back-pressure, and re-fetches that fail.
+//! malformed and unknown events, back-pressure, and re-fetches that fail; and a source
+//! whose event is named in a header.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,8 +10,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use ocean_core::webhook::{Action, hmac_sha256_hex};
-use ocean_core::{RetryPolicy, WebhookSource};
+use futures::future::BoxFuture;
+use ocean_core::webhook::{
+    Action, Change, JsonNode, ParseError, PendingChange, VerifyError, WebhookEvent, fold_headers,
+    hmac_sha256_hex, parse_object,
+};
+use ocean_core::{RawItem, RetryPolicy, WebhookSource};
 use ocean_jira::{JiraClient, JiraWebhooks};
 use ocean_listen::{ChangeLine, ListenOptions};
 use ocean_octopus::{OctopusClient, OctopusWebhooks};
@@ -418,4 +424,73 @@ async fn serve_answers_on_loopback_and_drains_the_queue_on_shutdown() {
         .unwrap();
     assert_eq!(next_line(&mut lines).await.id(), "ED-9");
     assert!(lines.recv().await.is_none(), "the worker has ended");
+}
+
+/// A source whose provider names the event in a header (`x-event`), not in the body: it
+/// reads the body that [`WebhookSource::delivery_body`] folds the header into.
+struct HeaderNamed;
+
+impl WebhookSource for HeaderNamed {
+    fn provider(&self) -> &'static str {
+        "header-named"
+    }
+
+    fn verifies(&self) -> bool {
+        false
+    }
+
+    fn verify(&self, _: &HeaderMap, _: &[u8]) -> Result<(), VerifyError> {
+        Ok(())
+    }
+
+    fn delivery_body<'a>(&self, headers: &HeaderMap, body: &'a [u8]) -> Cow<'a, [u8]> {
+        Cow::Owned(fold_headers(headers, &["x-event"], body))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
+        let doc = parse_object(body)?;
+        let root = JsonNode::root(&doc);
+        let event = root.str("headers.x-event")?;
+        let action = if event == "removed" {
+            Action::Delete
+        } else {
+            Action::Upsert
+        };
+        let id = root.id("body.id")?;
+        let change = Change {
+            kind: "widget",
+            action,
+            id,
+            parent: None,
+        };
+        Ok(WebhookEvent::Changes {
+            event,
+            changes: vec![change.into()],
+        })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        change: &'a PendingChange,
+    ) -> BoxFuture<'a, ocean_core::Result<Option<RawItem>>> {
+        let json = format!(r#"{{"id":{:?}}}"#, change.change.id);
+        Box::pin(async move {
+            Ok(Some(
+                serde_json::value::RawValue::from_string(json).unwrap(),
+            ))
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_event_named_in_a_header_is_read_with_its_header() {
+    let (router, mut lines) = start(Arc::new(HeaderNamed), ListenOptions::default());
+    let answer = post(&router, &[("x-event", "removed".into())], r#"{"id":7}"#).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    let line = next_line(&mut lines).await;
+    assert_eq!((line.action(), line.id()), (Action::Delete, "7"));
+    let answer = post(&router, &[], r#"{"id":8}"#).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(answer.body["path"], "headers.x-event");
+    assert!(lines.try_recv().is_err(), "nothing else was written");
 }
