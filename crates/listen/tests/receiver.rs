@@ -2,7 +2,9 @@
 //! malformed and unknown events, back-pressure, and re-fetches that fail; and a source
 //! whose event is named in a header.
 
-use std::borrow::Cow;
+#[path = "../../../tests/support/header_named.rs"]
+mod header_named;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,12 +12,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use futures::future::BoxFuture;
-use ocean_core::webhook::{
-    Action, Change, JsonNode, ParseError, PendingChange, VerifyError, WebhookEvent, fold_headers,
-    hmac_sha256_hex, parse_object,
-};
-use ocean_core::{RawItem, RetryPolicy, WebhookSource};
+use header_named::HeaderNamed;
+use ocean_core::webhook::{Action, hmac_sha256_hex};
+use ocean_core::{RetryPolicy, WebhookSource};
 use ocean_jira::{JiraClient, JiraWebhooks};
 use ocean_listen::{ChangeLine, ListenOptions};
 use ocean_octopus::{OctopusClient, OctopusWebhooks};
@@ -424,62 +423,6 @@ async fn serve_answers_on_loopback_and_drains_the_queue_on_shutdown() {
         .unwrap();
     assert_eq!(next_line(&mut lines).await.id(), "ED-9");
     assert!(lines.recv().await.is_none(), "the worker has ended");
-}
-
-/// A source whose provider names the event in a header (`x-event`), not in the body: it
-/// reads the body that [`WebhookSource::delivery_body`] folds the header into.
-struct HeaderNamed;
-
-impl WebhookSource for HeaderNamed {
-    fn provider(&self) -> &'static str {
-        "header-named"
-    }
-
-    fn verifies(&self) -> bool {
-        false
-    }
-
-    fn verify(&self, _: &HeaderMap, _: &[u8]) -> Result<(), VerifyError> {
-        Ok(())
-    }
-
-    fn delivery_body<'a>(&self, headers: &HeaderMap, body: &'a [u8]) -> Cow<'a, [u8]> {
-        Cow::Owned(fold_headers(headers, &["x-event"], body))
-    }
-
-    fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-        let doc = parse_object(body)?;
-        let root = JsonNode::root(&doc);
-        let event = root.str("headers.x-event")?;
-        let action = if event == "removed" {
-            Action::Delete
-        } else {
-            Action::Upsert
-        };
-        let id = root.id("body.id")?;
-        let change = Change {
-            kind: "widget",
-            action,
-            id,
-            parent: None,
-        };
-        Ok(WebhookEvent::Changes {
-            event,
-            changes: vec![change.into()],
-        })
-    }
-
-    fn fetch<'a>(
-        &'a self,
-        change: &'a PendingChange,
-    ) -> BoxFuture<'a, ocean_core::Result<Option<RawItem>>> {
-        let json = format!(r#"{{"id":{:?}}}"#, change.change.id);
-        Box::pin(async move {
-            Ok(Some(
-                serde_json::value::RawValue::from_string(json).unwrap(),
-            ))
-        })
-    }
 }
 
 #[tokio::test]

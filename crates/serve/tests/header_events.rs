@@ -2,19 +2,17 @@
 //! queues what `WebhookSource::delivery_body` gives, so the worker, which reads the queued
 //! bytes without the request's headers, still knows the event.
 
-use std::borrow::Cow;
+#[path = "../../../tests/support/header_named.rs"]
+mod header_named;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use ocean_core::reqwest::header::HeaderMap;
-use ocean_core::webhook::{
-    Action, Change, JsonNode, ParseError, PendingChange, VerifyError, WebhookEvent, WebhookSource,
-    fold_headers, parse_object,
-};
-use ocean_core::{Client, KindInfo, Provider, RawItem, Record, Result};
+use header_named::HeaderNamed;
+use ocean_core::{Client, KindInfo, Provider, Record, Result};
 use ocean_serve::{Options, Service, Tenant};
 
 static KINDS: [KindInfo; 1] = [KindInfo {
@@ -49,48 +47,6 @@ impl Provider for Widgets {
     }
     fn fetch_one(&self, _kind: &str, _id: &str) -> BoxFuture<'static, Result<Option<Record>>> {
         Box::pin(async { Ok(None) })
-    }
-}
-
-/// Deliveries name their event in `x-event`; the body holds the widget's `id`.
-struct HeaderNamed;
-
-impl WebhookSource for HeaderNamed {
-    fn provider(&self) -> &'static str {
-        "widgets"
-    }
-    fn verifies(&self) -> bool {
-        false
-    }
-    fn verify(&self, _: &HeaderMap, _: &[u8]) -> std::result::Result<(), VerifyError> {
-        Ok(())
-    }
-    fn delivery_body<'a>(&self, headers: &HeaderMap, body: &'a [u8]) -> Cow<'a, [u8]> {
-        Cow::Owned(fold_headers(headers, &["x-event"], body))
-    }
-    fn parse(&self, body: &[u8]) -> std::result::Result<WebhookEvent, ParseError> {
-        let doc = parse_object(body)?;
-        let root = JsonNode::root(&doc);
-        let event = root.str("headers.x-event")?;
-        let id = root.id("body.id")?;
-        let change = Change {
-            kind: "widget",
-            action: Action::Upsert,
-            id,
-            parent: None,
-        };
-        Ok(WebhookEvent::Changes {
-            event,
-            changes: vec![change.into()],
-        })
-    }
-    fn fetch<'a>(&'a self, change: &'a PendingChange) -> BoxFuture<'a, Result<Option<RawItem>>> {
-        let json = format!(r#"{{"id":{:?},"fetched":true}}"#, change.change.id);
-        Box::pin(async move {
-            Ok(Some(
-                serde_json::value::RawValue::from_string(json).unwrap(),
-            ))
-        })
     }
 }
 

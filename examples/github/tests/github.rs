@@ -81,6 +81,12 @@ async fn pages<'a>(server: &'a MockServer, path: &str, pages: &[Vec<String>]) ->
     mocks
 }
 
+/// Epoch seconds `secs` from now, as `X-RateLimit-Reset` gives a reset.
+fn epoch_in(secs: u64) -> u64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    now.as_secs() + secs
+}
+
 /// Every record of a full stream of `kind`.
 async fn full(github: &GitHubProvider, kind: &str) -> ocean_core::Result<Vec<Record>> {
     github.full(kind, None).try_collect().await
@@ -218,11 +224,7 @@ async fn githubs_error_body_lands_in_the_typed_error() {
 #[tokio::test]
 async fn a_spent_budget_holds_the_next_page_until_the_epoch_reset() {
     let server = MockServer::start_async().await;
-    let reset = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 2;
+    let reset = epoch_in(2);
     let next = server.url("/orgs/acme/repos?per_page=100&page=2");
     let first = server
         .mock_async(|when, then| {
@@ -559,11 +561,7 @@ async fn githubs_media_type_and_api_version_go_with_every_request() {
 #[tokio::test]
 async fn an_hourly_budget_running_low_paces_requests_until_the_reset() {
     let server = MockServer::start_async().await;
-    let reset = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 10;
+    let reset = epoch_in(10);
     // 30 requests left of 5000 for ten seconds: three a second.
     let limited = server
         .mock_async(|when, then| {
@@ -610,11 +608,7 @@ fn kinds_name_their_parent_and_identity() {
 
 #[tokio::test]
 async fn a_403_is_retried_only_when_the_rate_limit_headers_explain_it() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let reset = (now + 1).to_string();
+    let reset = epoch_in(1).to_string();
     let cases: [(&[(&str, &str)], usize); 3] = [
         // The secondary limit: `Retry-After`.
         (&[("retry-after", "1")], 2),
