@@ -9,7 +9,7 @@ use ocean_core::RawItem;
 use ocean_core::reqwest::header::HeaderMap;
 use ocean_core::webhook::{
     Action, Change, JsonNode, ParseError, PendingChange, VerifyError, WebhookEvent, WebhookSource,
-    fold_headers, parse_object,
+    fold_headers, unfold,
 };
 
 /// The header naming a delivery's event: `removed` deletes the widget, any other upserts it.
@@ -37,14 +37,12 @@ impl WebhookSource for HeaderNamed {
     }
 
     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-        let doc = parse_object(body)?;
-        let root = JsonNode::root(&doc);
-        let event = root.str(&format!("headers.{EVENT_HEADER}"))?;
+        let (event, body) = unfold(body, EVENT_HEADER)?;
         let action = match event.as_str() {
             "removed" => Action::Delete,
             _ => Action::Upsert,
         };
-        let id = root.id("body.id")?;
+        let id = JsonNode::root(&body).id("id")?;
         let change = Change {
             kind: "widget",
             action,

@@ -146,6 +146,32 @@ pub fn fold_headers(headers: &HeaderMap, names: &[&str], body: &[u8]) -> Vec<u8>
     out
 }
 
+/// Reads a delivery body [`fold_headers`] made: the value of the folded header `name`, and
+/// the delivery's own body (paths below it read as in the body sent). A body that is not a
+/// JSON object, or lacks the header, is a [`ParseError`].
+///
+/// ```
+/// use ocean_core::reqwest::header::{HeaderMap, HeaderValue};
+/// use ocean_core::webhook::{fold_headers, unfold};
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-event", HeaderValue::from_static("push"));
+/// let folded = fold_headers(&headers, &["x-event"], br#"{"ref":"main"}"#);
+/// let (event, body) = unfold(&folded, "x-event").unwrap();
+/// assert_eq!((event.as_str(), &body["ref"]), ("push", &serde_json::json!("main")));
+/// let unnamed = fold_headers(&HeaderMap::new(), &["x-event"], b"{}");
+/// assert_eq!(unfold(&unnamed, "x-event").unwrap_err().path, "headers.x-event");
+/// ```
+pub fn unfold(body: &[u8], name: &str) -> Result<(String, serde_json::Value), ParseError> {
+    let mut doc = parse_object(body)?;
+    let Some(value) = doc["headers"][name].as_str().map(str::to_owned) else {
+        return Err(ParseError {
+            path: format!("headers.{name}"),
+            message: format!("the delivery has no `{name}` header"),
+        });
+    };
+    Ok((value, doc["body"].take()))
+}
+
 /// A [`Change`] as a [`WebhookSource`] hands it to a receiver, with what the source
 /// needs to fetch it again precisely.
 ///

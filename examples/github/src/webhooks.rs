@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use ocean_core::reqwest::header::HeaderMap;
 use ocean_core::webhook::{Action, Change, JsonNode, ParseError, PendingChange, VerifyError};
 use ocean_core::webhook::{
-    WebhookEvent, WebhookSource, fold_headers, parse_object, verify_signature_header,
+    WebhookEvent, WebhookSource, fold_headers, unfold, verify_signature_header,
 };
 use ocean_core::{Client, ParentRef, RawItem, Resource, Result, Secret};
 
@@ -68,9 +68,8 @@ impl WebhookSource for GitHubWebhooks {
     /// A `deleted` or `transferred` object is gone from where it was; any other action
     /// changed it. Children name their repository.
     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-        let doc = parse_object(body)?;
-        let root = JsonNode::root(&doc);
-        let event = root.str(&format!("headers.{EVENT_HEADER}"))?;
+        let (event, body) = unfold(body, EVENT_HEADER)?;
+        let root = JsonNode::root(&body);
         // The payload holds the object under the kind's name (`"issue": {…}`).
         let kind = match event.as_str() {
             "issues" => Issue::KIND,
@@ -82,17 +81,14 @@ impl WebhookSource for GitHubWebhooks {
                 return Ok(WebhookEvent::Unsupported { event, reason });
             }
         };
-        let action = match root.opt_str("body.action")?.as_deref() {
+        let action = match root.opt_str("action")?.as_deref() {
             Some("deleted" | "transferred") => Action::Delete,
             _ => Action::Upsert,
         };
-        let id = root.str(&format!("body.{kind}.url"))?;
+        let id = root.str(&format!("{kind}.url"))?;
         let parent = match kind {
             Repository::KIND => None,
-            _ => Some(ParentRef::new(
-                PARENT_FIELD,
-                root.str("body.repository.url")?,
-            )),
+            _ => Some(ParentRef::new(PARENT_FIELD, root.str("repository.url")?)),
         };
         let changes = vec![
             Change {

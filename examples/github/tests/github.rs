@@ -506,7 +506,7 @@ async fn webhook_events_name_the_object_to_fetch_again_by_its_url() {
     let ignored = parse("push", r#"{"ref":"main"}"#.into()).unwrap();
     assert!(matches!(ignored, WebhookEvent::Unsupported { ref event, .. } if event == "push"));
     let no_url = parse("issues", r#"{"action":"opened","issue":{}}"#.into()).unwrap_err();
-    assert_eq!(no_url.path, "body.issue.url");
+    assert_eq!(no_url.path, "issue.url");
     let no_event = source.parse(&source.delivery_body(&HeaderMap::new(), b"{}"));
     assert_eq!(no_event.unwrap_err().path, "headers.x-github-event");
     assert_eq!(source.parse(b"{nope").unwrap_err().path, ".");
