@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
 use crate::pagination::{self, PageQuery};
-use crate::{Client, Endpoint, Error, Result};
+use crate::{Client, Endpoint, Error, ParentRef, Record, Result};
 
 /// A kind of resource an API lists: a struct plus the [`Endpoint`] it is listed from.
 ///
@@ -179,6 +179,36 @@ impl<T> ListRequest<T> {
     /// The same request, yielding each item's JSON bytes untouched: the lossless fast path.
     pub fn raw(self) -> ListRequest<crate::RawItem> {
         self.cast()
+    }
+}
+
+impl<T: Resource> ListRequest<T> {
+    /// Every item as a [`Record`] of `T`'s kind, its JSON kept as sent (not decoded as
+    /// `T`), fetched under `parent` when given: what a provider's full stream yields.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ocean_core::Client) -> ocean_core::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use ocean_core::{ParentRef, Resource};
+    /// #[derive(serde::Deserialize, Resource)]
+    /// #[resource(path = "/spaces/{space}/projects", paginate = link_header)]
+    /// struct Project { id: String }
+    /// let parent = ParentRef::new("space_id", "Spaces-1");
+    /// let mut records = Project::list(&client, "Spaces-1").records(Some(parent));
+    /// while let Some(record) = records.try_next().await? {
+    ///     assert_eq!((record.kind, record.parent.unwrap().id.as_str()), ("project", "Spaces-1"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn records(self, parent: Option<ParentRef>) -> BoxStream<'static, Result<Record>> {
+        self.raw()
+            .stream()
+            .map_ok(move |item| Record {
+                kind: T::KIND,
+                parent: parent.clone(),
+                item,
+            })
+            .boxed()
     }
 }
 

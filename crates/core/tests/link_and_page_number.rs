@@ -369,3 +369,42 @@ async fn envelope_field_names_come_from_the_resource() {
     assert_eq!(items, (0..12).collect::<Vec<_>>());
     assert_eq!(server.hits(), 3);
 }
+
+#[tokio::test]
+async fn records_carry_the_kind_the_parent_and_the_bytes_as_sent() {
+    #[derive(Debug, serde::Deserialize, Resource)]
+    #[resource(path = "/teams/{team}/members", paginate = link_header)]
+    struct Member {
+        #[allow(dead_code)]
+        id: String,
+    }
+    let server = Server::start_local(|n, _| match n {
+        0 => Reply::json(200, r#"[{"id":"a", "x":1}]"#)
+            .with_header("link", r#"</teams/t1/members?page=2>; rel="next""#),
+        _ => Reply::json(200, r#"[{"id":"b"}]"#),
+    })
+    .await;
+    let parent = ocean_core::ParentRef::new("team_id", "t1");
+    let records: Vec<_> = Member::list(&client(&server.url), "t1")
+        .records(Some(parent.clone()))
+        .try_collect()
+        .await
+        .unwrap();
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r.kind, r.parent.clone(), r.item.get()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("member", Some(parent.clone()), r#"{"id":"a", "x":1}"#),
+            ("member", Some(parent), r#"{"id":"b"}"#),
+        ]
+    );
+    let roots: Vec<_> = Member::list(&client(&server.url), "t1")
+        .records(None)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(roots.iter().all(|r| r.parent.is_none()));
+}

@@ -9,7 +9,7 @@ use futures::future::{BoxFuture, ready};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use ocean_core::{Client, Error, FanOut, ItemChange, KindInfo, ParentRef, Provider, Resource};
-use ocean_core::{RawItem, Record, Result, Secret, WebhookSource, raw_member};
+use ocean_core::{Record, Result, Secret, WebhookSource, raw_member};
 
 use crate::{GitHubWebhooks, Issue, PullRequest, Repository, WorkflowRun};
 
@@ -30,6 +30,7 @@ static KINDS: [KindInfo; 4] = [
 ];
 
 type Records = BoxStream<'static, Result<Record>>;
+type Changes = BoxStream<'static, Result<ItemChange>>;
 
 /// One GitHub organisation as a [`Provider`].
 ///
@@ -61,28 +62,26 @@ impl GitHubProvider {
         let repositories = Repository::stream(&self.client, &self.org);
         FanOut::new(REPOSITORY_CONCURRENCY).run(repositories, move |repository: Repository| {
             let (c, o, r) = (&client, org.as_str(), repository.name.as_str());
-            let list = match kind {
-                Issue::KIND => Issue::list(c, o, r).raw(),
-                PullRequest::KIND => PullRequest::list(c, o, r).raw(),
-                _ => WorkflowRun::list(c, o, r).raw(),
+            let parent = Some(ParentRef::new(PARENT_FIELD, repository.url));
+            let issues = || {
+                since
+                    .iter()
+                    .fold(Issue::list(c, o, r), |l, at| l.query("since", at))
             };
-            let list = since.iter().fold(list, |list, at| list.query("since", at));
-            let parent = ParentRef::new(PARENT_FIELD, repository.url);
-            (list.stream())
-                .try_filter(move |item| ready(kind != Issue::KIND || !is_pull_request(item)))
-                .map_ok(move |item| Record {
-                    kind,
-                    parent: Some(parent.clone()),
-                    item,
-                })
+            let records = match kind {
+                Issue::KIND => issues().records(parent),
+                PullRequest::KIND => PullRequest::list(c, o, r).records(parent),
+                _ => WorkflowRun::list(c, o, r).records(parent),
+            };
+            records.try_filter(|record| ready(!is_pull_request(record)))
         })
     }
 }
 
-/// Whether an item of the issue list is a pull request (has a `pull_request` object).
-fn is_pull_request(item: &RawItem) -> bool {
-    let member = raw_member(item, "pull_request");
-    member.is_ok_and(|value| value.is_some_and(|v| v.get() != "null"))
+/// Whether a record of the issue list is a pull request (has a `pull_request` object).
+fn is_pull_request(record: &Record) -> bool {
+    let member = raw_member(&record.item, "pull_request");
+    record.kind == Issue::KIND && member.is_ok_and(|v| v.is_some_and(|v| v.get() != "null"))
 }
 
 fn unknown(kind: &str) -> Error {
@@ -108,23 +107,16 @@ impl Provider for GitHubProvider {
     }
 
     fn full(&self, kind: &str, _resume: Option<&str>) -> Records {
-        let repositories = || Repository::list(&self.client, &self.org).raw().stream();
         match self.kind(kind) {
             Some(info) if info.parent.is_some() => self.children(info.name, None),
-            Some(info) => repositories()
-                .map_ok(|item| Record::new(info.name, item))
-                .boxed(),
+            Some(_) => Repository::list(&self.client, &self.org).records(None),
             None => futures::stream::iter([Err(unknown(kind))]).boxed(),
         }
     }
 
     /// Issues updated since the bookmark (less a minute); GitHub cannot list
     /// deleted issues, so nothing is reported deleted.
-    fn changes_since(
-        &self,
-        kind: &str,
-        since: i64,
-    ) -> Option<BoxStream<'static, Result<ItemChange>>> {
+    fn changes_since(&self, kind: &str, since: i64) -> Option<Changes> {
         let since = DateTime::from_timestamp_millis(since.saturating_sub(OVERLAP_MS));
         let since = since
             .unwrap_or_default()
