@@ -22,7 +22,7 @@ const REPOSITORY_CONCURRENCY: usize = 4;
 const OVERLAP_MS: i64 = 60_000;
 
 /// Every kind, parents first, named and identified as the models declare them.
-static KINDS: [KindInfo; 4] = [
+pub(crate) static KINDS: [KindInfo; 4] = [
     KindInfo::of::<Repository>(),
     KindInfo::of::<Issue>().under::<Repository>().incremental(),
     KindInfo::of::<PullRequest>().under::<Repository>(),

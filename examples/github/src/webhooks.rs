@@ -11,8 +11,8 @@ use ocean_core::webhook::{
 };
 use ocean_core::{Client, ParentRef, RawItem, Resource, Result, Secret};
 
-use crate::provider::PARENT_FIELD;
-use crate::{Issue, PullRequest, Repository, WorkflowRun};
+use crate::Issue;
+use crate::provider::{KINDS, PARENT_FIELD};
 
 /// The header a delivery's HMAC-SHA256 signature comes in.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
@@ -70,36 +70,33 @@ impl WebhookSource for GitHubWebhooks {
     fn parse(&self, body: &[u8]) -> Result<WebhookEvent, ParseError> {
         let (event, body) = unfold(body, EVENT_HEADER)?;
         let root = JsonNode::root(&body);
-        // The payload holds the object under the kind's name (`"issue": {…}`).
-        let kind = match event.as_str() {
-            "issues" => Issue::KIND,
-            "pull_request" => PullRequest::KIND,
-            "repository" => Repository::KIND,
-            "workflow_run" => WorkflowRun::KIND,
-            _ => {
-                let reason = "not an event the GitHub provider acts on".to_owned();
-                return Ok(WebhookEvent::Unsupported { event, reason });
-            }
+        // Each event is named after the kind of object it carries, under that name
+        // (`"pull_request": {…}`), but `issues` (`"issue": {…}`).
+        let issues = event.strip_suffix('s').filter(|name| *name == Issue::KIND);
+        let name = issues.unwrap_or(&event);
+        let Some(info) = KINDS.iter().find(|kind| kind.name == name) else {
+            let reason = "not an event the GitHub provider acts on".to_owned();
+            return Ok(WebhookEvent::Unsupported { event, reason });
         };
         let action = match root.opt_str("action")?.as_deref() {
             Some("deleted" | "transferred") => Action::Delete,
             _ => Action::Upsert,
         };
-        let id = root.str(&format!("{kind}.url"))?;
-        let parent = match kind {
-            Repository::KIND => None,
-            _ => Some(ParentRef::new(PARENT_FIELD, root.str("repository.url")?)),
+        let (kind, id) = (info.name, root.str(&format!("{}.url", info.name))?);
+        let parent = match info.parent {
+            Some(_) => Some(ParentRef::new(PARENT_FIELD, root.str("repository.url")?)),
+            None => None,
         };
-        let changes = vec![
-            Change {
-                kind,
-                action,
-                id,
-                parent,
-            }
-            .into(),
-        ];
-        Ok(WebhookEvent::Changes { event, changes })
+        let change = PendingChange::from(Change {
+            kind,
+            action,
+            id,
+            parent,
+        });
+        Ok(WebhookEvent::Changes {
+            event,
+            changes: vec![change],
+        })
     }
 
     fn fetch<'a>(&'a self, change: &'a PendingChange) -> BoxFuture<'a, Result<Option<RawItem>>> {

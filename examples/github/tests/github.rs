@@ -224,6 +224,8 @@ async fn githubs_error_body_lands_in_the_typed_error() {
 #[tokio::test]
 async fn a_spent_budget_holds_the_next_page_until_the_epoch_reset() {
     let server = MockServer::start_async().await;
+    // Timed from before the reset is set: a slow setup must not eat into the wait.
+    let started = Instant::now();
     let reset = epoch_in(2);
     let next = server.url("/orgs/acme/repos?per_page=100&page=2");
     let first = server
@@ -249,7 +251,6 @@ async fn a_spent_budget_holds_the_next_page_until_the_epoch_reset() {
         .await;
     let github = provider(&server, RetryPolicy::none());
 
-    let started = Instant::now();
     let records = full(&github, "repository").await.unwrap();
     assert_eq!(records.len(), 2);
     assert!(
