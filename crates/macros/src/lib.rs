@@ -67,7 +67,7 @@
 //! | `page_size` | integer literal | `.page_size(50)` |
 //! | `max_items` | integer literal | `.max_items(10000)` |
 //! | `query(name = value, …)` | string, integer or boolean literals; a name that is not an identifier is written as a string: `query("api-version" = "7.1")` | `.query("name", "value")`, in order |
-//! | `id` | string | `.id_field("key")` |
+//! | `id` | string | `.id_field("key")`, and `Resource::ID_FIELD = Some("key")` |
 //! | `start_param` | string; `offset`, `skip_take`, `array`, `page_number` | `Pagination::….start_param("…")` |
 //! | `limit_param` | string; every pagination but `none` | `Pagination::….limit_param("…")` |
 //! | `cursor_param` | string; `cursor` | `Pagination::cursor().cursor_param("…")` |
