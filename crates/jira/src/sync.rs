@@ -274,20 +274,14 @@ impl JiraClient {
         let jql = options.effective_jql().to_owned();
         let expand = options.expand.as_deref().filter(|_| with_expand);
         let issues = match options.issue_strategy {
-            // A census is only worth it when the issues carry more than their key, and
-            // only Cloud has `issue/bulkfetch`.
-            IssueStrategy::Census
-                if self.deployment() == Deployment::Cloud
-                    && fields.iter().any(|f| f != "key" && f != "id") =>
-            {
-                let keys = self.issue_keys(&jql);
-                let keys = match options.max_issues {
-                    Some(max) => keys
-                        .take(usize::try_from(max).unwrap_or(usize::MAX))
-                        .boxed(),
-                    None => keys,
+            // A census is only worth it when the issues carry more than their id and key.
+            IssueStrategy::Census if fields.iter().any(|f| f != "key" && f != "id") => {
+                let ids = self.issue_ids(&jql);
+                let ids = match options.max_issues {
+                    Some(max) => ids.take(usize::try_from(max).unwrap_or(usize::MAX)).boxed(),
+                    None => ids,
                 };
-                self.bulk_issues(keys, fields, expand)
+                self.bulk_issues(ids, fields, expand)
             }
             _ => {
                 let mut list = self.raw::<Issue>().body("jql", &jql).body("fields", fields);
