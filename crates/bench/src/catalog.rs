@@ -6,7 +6,7 @@
 //! * Peak RSS of `ocean sync … --store` from 10k to 1M Octopus deployments, served by the
 //!   template server (the simulator would pre-render a million items).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::Failure;
@@ -20,7 +20,7 @@ fn db_path(what: &str) -> PathBuf {
 }
 
 /// `cmd` with `--store sqlite:PATH`, PATH removed first so every run is a first, full run.
-fn fresh_store(mut cmd: Command, path: &PathBuf) -> Command {
+fn fresh_store(mut cmd: Command, path: &Path) -> Command {
     remove_sqlite(path);
     cmd.arg("--store").arg(format!("sqlite:{}", path.display()));
     cmd
@@ -46,7 +46,9 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         },
         &sim,
         n,
-        &[&|| s.ocean_jira(&jira), &|| fresh_store(s.ocean_jira(&jira), &db)],
+        &[&|| s.ocean_jira(&jira), &|| {
+            fresh_store(s.ocean_jira(&jira), &db)
+        }],
     )?;
     remove_sqlite(&db);
     drop(sim);

@@ -69,9 +69,14 @@ fn cap_config(max: usize) -> Result<PathBuf, Failure> {
 /// `ocean sync jira --kind issue` against `url`, NDJSON to `out`, with `strategy`.
 fn sync_issues(s: &Settings, url: &str, strategy: &str, cap: Option<&Path>, out: &Path) -> Command {
     let mut cmd = s.ocean_jira(url);
-    cmd.args(["--issue-strategy", strategy, "--max-concurrency", CONCURRENCY])
-        .arg("-o")
-        .arg(out);
+    cmd.args([
+        "--issue-strategy",
+        strategy,
+        "--max-concurrency",
+        CONCURRENCY,
+    ])
+    .arg("-o")
+    .arg(out);
     if let Some(cap) = cap {
         cmd.arg("--config").arg(cap);
     }
@@ -156,7 +161,11 @@ pub async fn issues(s: &Settings, report: &mut Report) -> Result<(), Failure> {
             ID_PAGE.as_millis(),
             count(sample)
         ),
-        format!("{} ({}, {census_requests} requests)", rate(census.items_per_sec()), secs(census.wall)),
+        format!(
+            "{} ({}, {census_requests} requests)",
+            rate(census.items_per_sec()),
+            secs(census.wall)
+        ),
         format!(
             "{} ({} for {}, {cursor_requests} requests)",
             rate(cursor.items_per_sec()),
@@ -230,7 +239,8 @@ pub async fn issues(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     ));
 
     // 6c: incremental after 1% edits, into SQLite.
-    let db = std::env::temp_dir().join(format!("ocean-bench-{}-incremental.db", std::process::id()));
+    let db =
+        std::env::temp_dir().join(format!("ocean-bench-{}-incremental.db", std::process::id()));
     remove_sqlite(&db);
     let store = format!("sqlite:{}", db.display());
     let into_store = || {

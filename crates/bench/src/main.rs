@@ -284,7 +284,9 @@ fn all(
         rt.block_on(scenarios::rate_limit(&settings, &mut report))?;
     }
     if wanted(6) {
-        step("scenario 6: Jira issues at Jira Cloud's pace: census vs cursor, rate limit, incremental");
+        step(
+            "scenario 6: Jira issues at Jira Cloud's pace: census vs cursor, rate limit, incremental",
+        );
         rt.block_on(issues::issues(&settings, &mut report))?;
     }
     if wanted(7) {

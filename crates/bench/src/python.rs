@@ -124,7 +124,12 @@ pub fn python(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     Ok(())
 }
 
-fn ratio_row(report: &mut Report, scenario: &str, ocean: &[crate::measure::Run], python: &[crate::measure::Run]) {
+fn ratio_row(
+    report: &mut Report,
+    scenario: &str,
+    ocean: &[crate::measure::Run],
+    python: &[crate::measure::Run],
+) {
     let ratio = report::median_rate(ocean) / report::median_rate(python);
     report.row(
         scenario,

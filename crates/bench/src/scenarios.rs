@@ -124,7 +124,13 @@ pub(crate) fn alternate(
     Ok(runs)
 }
 
-pub(crate) fn ratio_row(report: &mut Report, scenario: &str, ocean: &[Run], baseline: &[Run], server: &str) {
+pub(crate) fn ratio_row(
+    report: &mut Report,
+    scenario: &str,
+    ocean: &[Run],
+    baseline: &[Run],
+    server: &str,
+) {
     let ratio = report::median_rate(ocean) / report::median_rate(baseline);
     report.row(
         scenario,

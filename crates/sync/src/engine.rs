@@ -1,10 +1,11 @@
 //! One run of the engine over one scope: plan each kind, stream it into the store in
 //! checkpointed batches, sweep what the source no longer has, report.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use ocean_core::{ItemChange, KindInfo, Provider, Record, raw_field};
 use ocean_store::{Applied, ItemAction, ItemWrite, KindResult, RunId, Scope, Store, Sweep};
 
@@ -226,10 +227,27 @@ impl KindJob<'_> {
         match incremental {
             Some(changes) => {
                 self.report.mode = Mode::Incremental;
-                self.apply_changes(changes).await?;
-                if self.kind.census {
-                    self.census().await?;
-                    self.sweep().await?;
+                let census = if self.kind.census {
+                    self.provider.census(self.kind.name)
+                } else {
+                    None
+                };
+                match census {
+                    Some(ids) => {
+                        // Both mostly wait on the server: the census is read ahead (a
+                        // bounded number of pages) while the changes are applied.
+                        let mut chunks = ids.try_chunks(CENSUS_BATCH).map_err(|e| e.1).boxed();
+                        let mut ahead = VecDeque::new();
+                        let (applied, read) = futures::join!(
+                            self.apply_changes(changes),
+                            read_ahead(&mut chunks, &mut ahead)
+                        );
+                        applied?;
+                        read?;
+                        self.census(ahead, chunks).await?;
+                        self.sweep().await?;
+                    }
+                    None => self.apply_changes(changes).await?,
                 }
             }
             None => {
@@ -247,29 +265,33 @@ impl KindJob<'_> {
     }
 
     /// Writes a full stream in batches, each with the checkpoint after its last item.
+    /// While one batch is written the next is read (double buffering): the source and the
+    /// store work at the same time.
     async fn apply_records(
         &mut self,
         mut records: BoxStream<'static, ocean_core::Result<Record>>,
     ) -> Result<(), KindError> {
-        let mut batch = Vec::with_capacity(self.settings.batch_size);
-        let mut last = None;
+        let (provider, kind, size) = (self.provider, self.kind, self.settings.batch_size);
+        let mut batch = Batch::new(size);
+        let mut ended = batch.fill(&mut records, provider, kind).await?;
         loop {
-            let next = records.try_next().await?;
-            let end = next.is_none();
-            if let Some(record) = next {
-                batch.push(self.item(&record)?);
-                last = Some(record);
-            }
-            if batch.len() >= self.settings.batch_size || (end && !batch.is_empty()) {
-                let checkpoint = last
-                    .as_ref()
-                    .and_then(|r| self.provider.checkpoint(self.kind.name, r));
-                self.write(&batch, &[], checkpoint.as_deref()).await?;
-                batch.clear();
-            }
-            if end {
+            if batch.items.is_empty() {
                 return Ok(());
             }
+            let checkpoint = batch.checkpoint.take();
+            if ended {
+                return self.write(&batch.items, &[], checkpoint.as_deref()).await;
+            }
+            let mut next = Batch::new(size);
+            let (written, read) = futures::join!(
+                self.write(&batch.items, &[], checkpoint.as_deref()),
+                next.fill(&mut records, provider, kind)
+            );
+            // A failed read fails the kind after the batch before it is written, as
+            // without the overlap; the partial batch it was filling is not written.
+            written?;
+            ended = read?;
+            batch = next;
         }
     }
 
@@ -300,19 +322,31 @@ impl KindJob<'_> {
         }
     }
 
-    /// Marks every id of the census seen; fetches the ones the store lacks.
-    async fn census(&mut self) -> Result<(), KindError> {
-        let Some(ids) = self.provider.census(self.kind.name) else {
-            return Ok(());
-        };
-        let mut chunks = ids.try_chunks(CENSUS_BATCH);
+    /// Marks every id of the census seen (`ahead`, then the rest of `chunks`, the next
+    /// chunk read while one is marked); fetches the ones the store lacks.
+    async fn census(
+        &mut self,
+        mut ahead: VecDeque<Vec<String>>,
+        mut chunks: BoxStream<'static, ocean_core::Result<Vec<String>>>,
+    ) -> Result<(), KindError> {
         let mut missing = Vec::new();
-        while let Some(chunk) = chunks.try_next().await.map_err(|e| e.1)? {
-            let unknown = self
-                .store
-                .touch(self.scope, self.run, self.kind.name, &chunk)
-                .await?;
-            missing.extend(unknown);
+        let mut next = match ahead.pop_front() {
+            Some(chunk) => Some(chunk),
+            None => chunks.try_next().await?,
+        };
+        while let Some(chunk) = next {
+            let (touched, read) = futures::join!(
+                self.store
+                    .touch(self.scope, self.run, self.kind.name, &chunk),
+                async {
+                    match ahead.pop_front() {
+                        Some(chunk) => Ok(Some(chunk)),
+                        None => chunks.try_next().await,
+                    }
+                }
+            );
+            missing.extend(touched?);
+            next = read?;
         }
         // Items in scope the catalog lacks (the JQL changed, or a change was missed):
         // fetched one by one, as there are few.
@@ -402,32 +436,96 @@ impl KindJob<'_> {
 
     /// The record as the store keeps it; an item without its id field fails the kind.
     fn item(&self, record: &Record) -> Result<ItemWrite, KindError> {
-        let field = self.kind.id_field;
-        let id = match raw_field(&record.item, field) {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                return Err(KindError::Source(format!(
-                    "a {} item has no `{field}`: {}",
-                    self.kind.name,
-                    snippet(record.item.get())
-                )));
-            }
-            Err(e) => {
-                return Err(KindError::Source(format!(
-                    "a {} item's `{field}`: {e}",
-                    self.kind.name
-                )));
-            }
-        };
-        Ok(ItemWrite {
-            id,
-            parent: record
-                .parent
-                .as_ref()
-                .map(|p| (p.field.to_owned(), p.id.clone())),
-            json: record.item.get().to_owned(),
-        })
+        item_write(self.kind, record)
     }
+}
+
+/// The record as the store keeps it; an item without its id field fails the kind.
+fn item_write(kind: &KindInfo, record: &Record) -> Result<ItemWrite, KindError> {
+    let field = kind.id_field;
+    let id = match raw_field(&record.item, field) {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return Err(KindError::Source(format!(
+                "a {} item has no `{field}`: {}",
+                kind.name,
+                snippet(record.item.get())
+            )));
+        }
+        Err(e) => {
+            return Err(KindError::Source(format!(
+                "a {} item's `{field}`: {e}",
+                kind.name
+            )));
+        }
+    };
+    Ok(ItemWrite {
+        id,
+        parent: record
+            .parent
+            .as_ref()
+            .map(|p| (p.field.to_owned(), p.id.clone())),
+        json: record.item.get().to_owned(),
+    })
+}
+
+/// One transaction's worth of a full stream, and the checkpoint after its last item.
+struct Batch {
+    items: Vec<ItemWrite>,
+    checkpoint: Option<String>,
+    size: usize,
+}
+
+impl Batch {
+    fn new(size: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(size),
+            checkpoint: None,
+            size: size.max(1),
+        }
+    }
+
+    /// Reads records until the batch is full or the stream ends; true when it ended (the
+    /// stream is then not polled again).
+    async fn fill(
+        &mut self,
+        records: &mut BoxStream<'static, ocean_core::Result<Record>>,
+        provider: &dyn Provider,
+        kind: &KindInfo,
+    ) -> Result<bool, KindError> {
+        let mut last = None;
+        let mut ended = false;
+        while self.items.len() < self.size {
+            let Some(record) = records.try_next().await? else {
+                ended = true;
+                break;
+            };
+            self.items.push(item_write(kind, &record)?);
+            last = Some(record);
+        }
+        if let Some(record) = &last {
+            self.checkpoint = provider.checkpoint(kind.name, record);
+        }
+        Ok(ended)
+    }
+}
+
+/// Pages of the census read ahead: enough to overlap the changes of a typical
+/// incremental run, bounded so a huge site's census never sits in memory whole.
+const CENSUS_LOOKAHEAD: usize = 8;
+
+/// Reads census chunks into `ahead` until it holds [`CENSUS_LOOKAHEAD`] or the census ends.
+async fn read_ahead(
+    chunks: &mut BoxStream<'static, ocean_core::Result<Vec<String>>>,
+    ahead: &mut VecDeque<Vec<String>>,
+) -> Result<(), KindError> {
+    while ahead.len() < CENSUS_LOOKAHEAD {
+        match chunks.try_next().await? {
+            Some(chunk) => ahead.push_back(chunk),
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// Ids per census transaction.
