@@ -104,6 +104,17 @@ impl JiraClient {
         fields: &[String],
         expand: Option<&str>,
     ) -> BoxStream<'static, Result<RawItem>> {
+        self.bulk_issues_in_flight(ids, fields, expand, self.core.max_concurrency())
+    }
+
+    /// [`bulk_issues`](Self::bulk_issues) with at most `in_flight` requests at once.
+    pub(crate) fn bulk_issues_in_flight(
+        &self,
+        ids: BoxStream<'static, Result<String>>,
+        fields: &[String],
+        expand: Option<&str>,
+        in_flight: usize,
+    ) -> BoxStream<'static, Result<RawItem>> {
         let fields = fields.to_vec();
         let expand: Option<Vec<String>> =
             expand.map(|e| e.split(',').map(|s| s.trim().to_owned()).collect());
@@ -122,7 +133,7 @@ impl JiraClient {
                     Ok(in_order_of(&chunk, issues))
                 }
             })
-            .try_buffered(self.core.max_concurrency().max(1))
+            .try_buffered(in_flight.max(1))
             .map_ok(|issues| futures::stream::iter(issues.into_iter().map(Ok)))
             .try_flatten()
             .boxed()

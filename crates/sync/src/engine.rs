@@ -1,11 +1,10 @@
 //! One run of the engine over one scope: plan each kind, stream it into the store in
 //! checkpointed batches, sweep what the source no longer has, report.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use ocean_core::{ItemChange, KindInfo, Provider, Record, raw_field};
 use ocean_store::{Applied, ItemAction, ItemWrite, KindResult, RunId, Scope, Store, Sweep};
 
@@ -234,17 +233,22 @@ impl KindJob<'_> {
                 };
                 match census {
                     Some(ids) => {
-                        // Both mostly wait on the server: the census is read ahead (a
-                        // bounded number of pages) while the changes are applied.
-                        let mut chunks = ids.try_chunks(CENSUS_BATCH).map_err(|e| e.1).boxed();
-                        let mut ahead = VecDeque::new();
-                        let (applied, read) = futures::join!(
+                        // Both mostly wait on the server: the census is read and marked
+                        // while the changes are applied.
+                        let (store, scope, run, kind) =
+                            (self.store, self.scope, self.run, self.kind.name);
+                        let (applied, touched) = futures::join!(
                             self.apply_changes(changes),
-                            read_ahead(&mut chunks, &mut ahead)
+                            touch_census(store, scope, run, kind, ids)
                         );
                         applied?;
-                        read?;
-                        self.census(ahead, chunks).await?;
+                        // Items the changes wrote after the census met them were not
+                        // in the store yet: only what is still unknown is missing.
+                        let mut missing = touched?;
+                        if !missing.is_empty() {
+                            missing = store.touch(scope, run, kind, &missing).await?;
+                        }
+                        self.fetch_missing(missing).await?;
                         self.sweep().await?;
                     }
                     None => self.apply_changes(changes).await?,
@@ -322,32 +326,8 @@ impl KindJob<'_> {
         }
     }
 
-    /// Marks every id of the census seen (`ahead`, then the rest of `chunks`, the next
-    /// chunk read while one is marked); fetches the ones the store lacks.
-    async fn census(
-        &mut self,
-        mut ahead: VecDeque<Vec<String>>,
-        mut chunks: BoxStream<'static, ocean_core::Result<Vec<String>>>,
-    ) -> Result<(), KindError> {
-        let mut missing = Vec::new();
-        let mut next = match ahead.pop_front() {
-            Some(chunk) => Some(chunk),
-            None => chunks.try_next().await?,
-        };
-        while let Some(chunk) = next {
-            let (touched, read) = futures::join!(
-                self.store
-                    .touch(self.scope, self.run, self.kind.name, &chunk),
-                async {
-                    match ahead.pop_front() {
-                        Some(chunk) => Ok(Some(chunk)),
-                        None => chunks.try_next().await,
-                    }
-                }
-            );
-            missing.extend(touched?);
-            next = read?;
-        }
+    /// Fetches and writes the items of the census the catalog lacks.
+    async fn fetch_missing(&mut self, missing: Vec<String>) -> Result<(), KindError> {
         // Items in scope the catalog lacks (the JQL changed, or a change was missed):
         // fetched one by one, as there are few.
         let mut batch = Vec::new();
@@ -510,22 +490,25 @@ impl Batch {
     }
 }
 
-/// Pages of the census read ahead: enough to overlap the changes of a typical
-/// incremental run, bounded so a huge site's census never sits in memory whole.
-const CENSUS_LOOKAHEAD: usize = 8;
-
-/// Reads census chunks into `ahead` until it holds [`CENSUS_LOOKAHEAD`] or the census ends.
-async fn read_ahead(
-    chunks: &mut BoxStream<'static, ocean_core::Result<Vec<String>>>,
-    ahead: &mut VecDeque<Vec<String>>,
-) -> Result<(), KindError> {
-    while ahead.len() < CENSUS_LOOKAHEAD {
-        match chunks.try_next().await? {
-            Some(chunk) => ahead.push_back(chunk),
-            None => break,
-        }
+/// Marks every id of `ids` seen, a chunk at a time, the next chunk read while one is
+/// marked; returns the ids the store does not hold live.
+async fn touch_census(
+    store: &dyn Store,
+    scope: &Scope,
+    run: RunId,
+    kind: &str,
+    ids: BoxStream<'static, ocean_core::Result<String>>,
+) -> Result<Vec<String>, KindError> {
+    let mut chunks = ids.try_chunks(CENSUS_BATCH).map_err(|e| e.1);
+    let mut missing = Vec::new();
+    let mut next = chunks.try_next().await?;
+    while let Some(chunk) = next {
+        let (touched, read) =
+            futures::join!(store.touch(scope, run, kind, &chunk), chunks.try_next());
+        missing.extend(touched?);
+        next = read?;
     }
-    Ok(())
+    Ok(missing)
 }
 
 /// Ids per census transaction.
