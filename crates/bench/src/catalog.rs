@@ -2,7 +2,8 @@
 //!
 //! * Full sync of 100k Jira issues into a fresh SQLite file against the same sync to NDJSON
 //!   on `/dev/null`, from the simulator in its own process (no latency: the store is what is
-//!   measured), alternating.
+//!   measured), alternating; and the cursor's NDJSON sync in the same rounds, to show what
+//!   the census costs where latency is nil.
 //! * Peak RSS of `ocean sync … --store` from 10k to 1M Octopus deployments, served by the
 //!   template server (the simulator would pre-render a million items).
 
@@ -46,9 +47,15 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         },
         &sim,
         n,
-        &[&|| s.ocean_jira(&jira), &|| {
-            fresh_store(s.ocean_jira(&jira), &db)
-        }],
+        &[
+            &|| s.ocean_jira(&jira),
+            &|| fresh_store(s.ocean_jira(&jira), &db),
+            &|| {
+                let mut cmd = s.ocean_jira(&jira);
+                cmd.args(["--issue-strategy", "cursor"]);
+                cmd
+            },
+        ],
     )?;
     remove_sqlite(&db);
     drop(sim);
@@ -63,6 +70,18 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         format!("{ratio:.2}×"),
         "≥ 0.50×",
         Some(ratio >= 0.5),
+    );
+    let strategies = report::median_rate(&runs[0]) / report::median_rate(&runs[2]);
+    report.row(
+        format!(
+            "7 strategy without latency: {} Jira issues to NDJSON, census + bulk fetch (the default) vs cursor",
+            count(n)
+        ),
+        runs_summary(&runs[0]),
+        runs_summary(&runs[2]),
+        format!("{strategies:.2}×"),
+        "information (the default's cost where latency is nil)",
+        None,
     );
     let (lo, hi) = report::spread(&runs[1]);
     let (blo, bhi) = report::spread(&runs[0]);
