@@ -523,12 +523,17 @@ async fn rate_run(
             Auth::api_key(API_KEY_HEADER, OCTOPUS_API_KEY)?,
         ),
     };
-    let client = Client::builder(base)
+    let mut client = Client::builder(base)
         .auth(auth)
         .max_concurrency(10)
         .retry(retry)
-        .adaptive_pacing(adaptive)
-        .build()?;
+        .adaptive_pacing(adaptive);
+    if provider == Provider::Octopus {
+        // `Octopus-RateLimit*` is read by ocean-octopus's reader, as `OctopusClient` does;
+        // without it the core client sees only `Retry-After`.
+        client = client.rate_limit_headers(ocean_octopus::rate_limit_hints);
+    }
+    let client = client.build()?;
     let list = || match provider {
         Provider::Jira => {
             ListRequest::<RawItem>::new(&client, ocean_jira::models::Issue::endpoint())
