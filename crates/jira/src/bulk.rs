@@ -90,8 +90,8 @@ impl JiraClient {
             .boxed()
     }
 
-    /// The full issues of `ids` (issue ids, as [`issue_ids`](Self::issue_ids) yields them),
-    /// [`BULK_FETCH_MAX`] at a time with up to the client's
+    /// The full issues of `ids` (issue ids, as [`issue_ids`](Self::issue_ids) yields them;
+    /// Cloud also takes keys), [`BULK_FETCH_MAX`] at a time with up to the client's
     /// [`max_concurrency`](ocean_core::ClientBuilder::max_concurrency) requests in
     /// flight, in the ids' order. Issues gone since the census are left out.
     ///
@@ -212,10 +212,13 @@ fn in_order_of(ids: &[String], issues: Vec<RawItem>) -> Vec<RawItem> {
     let mut issues: Vec<(usize, RawItem)> = issues
         .into_iter()
         .map(|issue| {
-            let at = raw_field(&issue, "id")
-                .ok()
-                .flatten()
-                .and_then(|id| position.get(id.as_str()).copied())
+            // Cloud's bulk fetch also takes keys: an issue named by its key is found by it.
+            let at = ["id", "key"]
+                .iter()
+                .find_map(|field| {
+                    let value = raw_field(&issue, field).ok().flatten()?;
+                    position.get(value.as_str()).copied()
+                })
                 .unwrap_or(usize::MAX);
             (at, issue)
         })
@@ -249,6 +252,21 @@ mod tests {
                 r#"{"id":"20"}"#,
                 r#"{"id":"99"}"#
             ]
+        );
+    }
+
+    #[test]
+    fn issues_asked_for_by_key_keep_the_keys_order() {
+        let issue = |id: &str, key: &str| -> RawItem {
+            serde_json::value::RawValue::from_string(format!(r#"{{"id":"{id}","key":"{key}"}}"#))
+                .unwrap()
+        };
+        let keys: Vec<String> = ["EX-2", "EX-1"].map(str::to_owned).to_vec();
+        let ordered = in_order_of(&keys, vec![issue("1", "EX-1"), issue("2", "EX-2")]);
+        let got: Vec<&str> = ordered.iter().map(|i| i.get()).collect();
+        assert_eq!(
+            got,
+            [r#"{"id":"2","key":"EX-2"}"#, r#"{"id":"1","key":"EX-1"}"#]
         );
     }
 
