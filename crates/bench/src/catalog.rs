@@ -37,6 +37,8 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     })?;
     let jira = format!("{}/jira", sim.url);
     let db = db_path("store-speed");
+    // The same bytes as NDJSON in a file beside the database: what writing them costs at all.
+    let file = db.with_extension("ndjson");
     let runs = alternate(
         &Settings {
             runs: s.runs.min(3),
@@ -55,9 +57,15 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
                 cmd.args(["--issue-strategy", "cursor"]);
                 cmd
             },
+            &|| {
+                let mut cmd = s.ocean_jira(&jira);
+                cmd.arg("-o").arg(&file);
+                cmd
+            },
         ],
     )?;
     remove_sqlite(&db);
+    let _ = std::fs::remove_file(&file);
     drop(sim);
     let ratio = report::median_rate(&runs[1]) / report::median_rate(&runs[0]);
     report.row(
@@ -81,6 +89,18 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         runs_summary(&runs[2]),
         format!("{strategies:.2}×"),
         "information (the default's cost where latency is nil)",
+        None,
+    );
+    let to_file = report::median_rate(&runs[3]) / report::median_rate(&runs[0]);
+    report.row(
+        format!(
+            "7 file: the same sync to an NDJSON file on the store's disk vs to NDJSON on /dev/null ({})",
+            count(n)
+        ),
+        runs_summary(&runs[3]),
+        runs_summary(&runs[0]),
+        format!("{to_file:.2}×"),
+        "information (what writing the bytes costs)",
         None,
     );
     let (lo, hi) = report::spread(&runs[1]);
