@@ -50,12 +50,24 @@ fn temp(what: &str) -> PathBuf {
     dir.join(format!("ocean-bench-{}-{what}", std::process::id()))
 }
 
-/// Removes a SQLite file and its journal files.
+/// Removes a SQLite file, its journal files and the store's writer-lock files
+/// (`FILE.lock-…`, one per scope).
 pub(crate) fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+    let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let mut prefix = file.to_owned();
+    prefix.push(".lock-");
+    let prefix = prefix.to_string_lossy().into_owned();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
