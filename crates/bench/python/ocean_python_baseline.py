@@ -36,6 +36,42 @@ from port_ocean.helpers.async_client import OceanAsyncClient
 from port_ocean.helpers.retry import RetryTransport
 
 PAGE_SIZE = 50
+
+
+def _self_hosted_context() -> None:
+    """Give port-ocean >= 0.5x the slice of an integration's context its client reads.
+
+    Newer releases read `ocean.config` when an `OceanAsyncClient` is built (TLS settings,
+    whether the SaaS-only outbound IP blocker applies) and while it retries (sync tier,
+    streaming mode). Outside a running integration there is no context, so this installs
+    one with the defaults of a self-hosted integration: default TLS settings, the IP
+    blocker off (its default off SaaS), streaming off, a resync pod, and loguru at INFO (an integration's
+    default `log_level`; loguru's own default, DEBUG, would log every response's size).
+    Older releases read none of it.
+    """
+    from types import SimpleNamespace
+
+    from loguru import logger
+    from port_ocean.context.ocean import ocean
+
+    logger.remove()
+    logger.add(sys.stderr, level="INFO")
+
+    if ocean.initialized:
+        return
+    try:
+        from port_ocean.config.settings import SslSettings, StreamingSettings
+    except ImportError:  # releases without these settings need no context
+        return
+    config = SimpleNamespace(
+        ssl=SslSettings(),
+        disable_ip_outbound_blocker=True,
+        streaming=StreamingSettings(),
+        # A pod that runs resyncs (the retry backoff's "sync tier").
+        event_listener=SimpleNamespace(should_resync=True),
+        integration=SimpleNamespace(incremental_sync_enabled=False),
+    )
+    ocean._app = SimpleNamespace(config=config)
 BODY_BYTES = 0  # response body bytes read, reported on stderr (for MB/s)
 DEFAULT_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
 
@@ -106,6 +142,7 @@ async def octopus_deployments(base: str, api_key: str) -> AsyncIterator[tuple[st
 
 
 async def main(argv: list[str]) -> int:
+    _self_hosted_context()
     out = sys.stdout
     count = 0
     if len(argv) == 5 and argv[1] == "jira":

@@ -5,9 +5,12 @@
 //! subcommands are the pieces it spawns as subprocesses: the hand-written baselines, the
 //! typed library streams, and the template page server.
 
+mod catalog;
 mod handwritten;
+mod issues;
 mod library;
 mod measure;
+mod python;
 mod report;
 mod scenarios;
 mod soak;
@@ -55,9 +58,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         markdown: Option<PathBuf>,
         /// Only these scenarios (1 = overhead and typed, with 5; 2 = prefetch; 3 = memory;
-        /// 4 = rate limit); default all.
+        /// 4 = rate limit; 6 = Jira issues at Cloud latency: census vs cursor, rate limit,
+        /// incremental; 7 = the SQLite store: speed and memory; 8 = Port Ocean's Python
+        /// client); default all.
         #[arg(long = "only", value_name = "N")]
         only: Vec<u8>,
+        /// A Python interpreter with `port-ocean` installed, for scenario 8 (without it the
+        /// scenario's row says it was not measured).
+        #[arg(long, env = "OCEAN_BENCH_PYTHON", value_name = "PATH")]
+        python: Option<PathBuf>,
     },
     /// The pass-through baseline: reqwest + `Box<RawValue>` items to NDJSON on stdout.
     Baseline { provider: Provider, url: String },
@@ -136,7 +145,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             ocean,
             markdown,
             only,
-        } => all(scale, runs, ocean, markdown.as_deref(), &only),
+            python,
+        } => all(scale, runs, ocean, markdown.as_deref(), &only, python),
         // The children run on the same runtime as the `ocean` binary (multi-threaded).
         Command::Baseline { provider, url } => {
             let items = runtime(true)?.block_on(async {
@@ -235,6 +245,7 @@ fn all(
     ocean: Option<PathBuf>,
     markdown: Option<&std::path::Path>,
     only: &[u8],
+    python: Option<PathBuf>,
 ) -> Result<ExitCode, Failure> {
     if !(scale.is_finite() && scale > 0.0) {
         return Err(format!("--scale must be positive, got {scale}").into());
@@ -245,11 +256,12 @@ fn all(
         runs: runs.max(1),
         ocean: match ocean {
             Some(path) => path,
-            // Only scenarios 1 and 3 drive the `ocean` binary.
-            None if wanted(1) || wanted(3) => default_ocean()?,
+            // Scenarios 2 and 4 are the only ones that do not drive the `ocean` binary.
+            None if [1, 3, 6, 7, 8].into_iter().any(wanted) => default_ocean()?,
             None => PathBuf::new(),
         },
         bench: std::env::current_exe()?,
+        python,
     };
     let mut report = Report::default();
     let started = std::time::Instant::now();
@@ -270,6 +282,20 @@ fn all(
     if wanted(4) {
         step("scenario 4: rate limit");
         rt.block_on(scenarios::rate_limit(&settings, &mut report))?;
+    }
+    if wanted(6) {
+        step(
+            "scenario 6: Jira issues at Jira Cloud's pace: census vs cursor, rate limit, incremental",
+        );
+        rt.block_on(issues::issues(&settings, &mut report))?;
+    }
+    if wanted(7) {
+        step("scenario 7: the SQLite store: speed and memory");
+        catalog::store(&settings, &mut report)?;
+    }
+    if wanted(8) {
+        step("scenario 8: Port Ocean's Python client");
+        python::python(&settings, &mut report)?;
     }
     step("done");
     let table = report.markdown();

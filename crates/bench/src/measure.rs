@@ -142,20 +142,71 @@ fn timeval(t: libc::timeval) -> Duration {
         + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
 }
 
-/// The item count a child printed on stderr: `items=N` (bench subcommands) or the `total`
-/// line of `ocean sync`'s summary table.
+/// The item count a child printed on stderr: `items=N` (bench subcommands), the `total`
+/// line of `ocean sync`'s summary table, or the items a `sync --store` run saw.
 pub fn reported_items(stderr: &str) -> Option<u64> {
-    stderr.lines().rev().find_map(|line| {
+    let counted = stderr.lines().rev().find_map(|line| {
         let line = line.trim();
         if let Some(n) = line.strip_prefix("items=") {
-            return n.trim().parse().ok();
+            // The Python harness adds `body_bytes=…` after the count.
+            return n.split_whitespace().next()?.parse().ok();
         }
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("total"), Some(n)) => n.parse().ok(),
             _ => None,
         }
+    });
+    counted.or_else(|| {
+        let rows = store_rows(stderr);
+        (!rows.is_empty()).then(|| rows.iter().map(StoreRow::seen).sum())
     })
+}
+
+/// One kind's row of the summary `ocean sync --store` prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreRow {
+    /// `full`, `incremental`, `FAILED`, or `done before`'s first word.
+    pub mode: String,
+    pub created: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub requests: u64,
+    /// The kind's elapsed seconds, as the summary gives them.
+    pub elapsed: f64,
+}
+
+impl StoreRow {
+    /// Items the run saw (written or found unchanged).
+    pub fn seen(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+/// The kind rows of a `sync --store` summary: `PROVIDER KIND MODE created updated deleted
+/// unchanged requests ELAPSEDs`, told apart by their six trailing figures.
+pub fn store_rows(stderr: &str) -> Vec<StoreRow> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let n = words.len();
+            if n < 9 {
+                return None;
+            }
+            let figure = |i: usize| words[n - 6 + i].parse::<u64>().ok();
+            Some(StoreRow {
+                mode: words[n - 7].to_owned(),
+                created: figure(0)?,
+                updated: figure(1)?,
+                deleted: figure(2)?,
+                unchanged: figure(3)?,
+                requests: figure(4)?,
+                elapsed: words[n - 1].strip_suffix('s')?.parse().ok()?,
+            })
+        })
+        .collect()
 }
 
 /// User + system CPU time of a process so far, from `/proc/PID/stat`.
@@ -240,7 +291,16 @@ mod tests {
                        total                       500      10        0     0.10s\n";
         assert_eq!(reported_items(summary), Some(500));
         assert_eq!(reported_items("warming up\nitems=42\n"), Some(42));
+        assert_eq!(reported_items("items=42 body_bytes=9000\n"), Some(42));
         assert_eq!(reported_items("nothing here"), None);
+        let store = "kind                   mode         created  updated  deleted unchanged requests   elapsed\n\
+                     jira issue             incremental        0     1000        0     99000       31     1.52s\n";
+        let rows = store_rows(store);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].mode, "incremental");
+        assert_eq!((rows[0].updated, rows[0].requests), (1000, 31));
+        assert_eq!(rows[0].elapsed, 1.52);
+        assert_eq!(reported_items(store), Some(100_000));
     }
 
     #[test]

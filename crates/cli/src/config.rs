@@ -271,6 +271,7 @@ pub fn apply(cli: &mut Cli) -> Result<(), ConfigError> {
             credentials,
             kinds,
             jql,
+            issue_strategy,
             org_id,
             selectors,
             output,
@@ -293,9 +294,11 @@ pub fn apply(cli: &mut Cli) -> Result<(), ConfigError> {
                     })?);
                 }
             }
+            // The flags every selector block starts from (a block has no strategy of its own).
             let base = SyncOptions {
                 jql: jql.clone(),
                 org_id: org_id.clone(),
+                issue_strategy: *issue_strategy,
                 ..SyncOptions::default()
             };
             *selectors = plan(jira.take_blocks(), &base, jql_flag, org_flag, kinds);
@@ -478,6 +481,35 @@ mod tests {
         let mut file = parse(Path::new("README.md"), &example).unwrap();
         assert!(file.jira.oauth.client_id.is_some());
         assert_eq!(file.jira.take_blocks().issue.len(), 2);
+    }
+
+    #[test]
+    fn selector_blocks_keep_the_issue_strategy_flag() {
+        use clap::Parser as _;
+        let path = std::env::temp_dir().join(format!("ocean-config-{}.toml", std::process::id()));
+        std::fs::write(&path, "[[jira.issue]]\nmax_issues = 5\n").unwrap();
+        let mut cli = Cli::try_parse_from([
+            "ocean".as_ref(),
+            "--config".as_ref(),
+            path.as_os_str(),
+            "sync".as_ref(),
+            "jira".as_ref(),
+            "--issue-strategy".as_ref(),
+            "cursor".as_ref(),
+        ])
+        .unwrap();
+        let applied = apply(&mut cli);
+        let _ = std::fs::remove_file(&path);
+        applied.unwrap();
+        let Command::Sync(SyncTarget::Jira { selectors, .. }) = &cli.command else {
+            panic!("a Jira sync");
+        };
+        let [(kind, options)] = selectors.as_slice() else {
+            panic!("one block: {selectors:?}");
+        };
+        assert_eq!(*kind, JiraKind::Issue);
+        assert_eq!(options.max_issues, Some(5));
+        assert_eq!(options.issue_strategy, ocean_jira::IssueStrategy::Cursor);
     }
 
     #[test]

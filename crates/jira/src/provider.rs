@@ -275,9 +275,14 @@ impl Provider for JiraProvider {
         match parse(kind)? {
             JiraKind::Issue => {
                 let minutes = window_minutes(since);
-                let issues = self
-                    .client
-                    .sync(JiraKind::Issue, &self.window(Some(minutes)));
+                // The engine reads the census while it applies these changes: each gets
+                // half the client's requests, so the census (the run's longest part, one
+                // page after another) never queues behind a full set of bulk fetches.
+                let options = SyncOptions {
+                    bulk_concurrency: Some((self.client.core().max_concurrency() / 2).max(1)),
+                    ..self.window(Some(minutes))
+                };
+                let issues = self.client.sync(JiraKind::Issue, &options);
                 Some(issues.map_ok(ItemChange::Upsert).boxed())
             }
             JiraKind::Worklog => Some(self.worklog_changes(since)),

@@ -64,6 +64,10 @@ pub struct SyncOptions {
     /// How issues are read: an id census then parallel bulk fetches (the default), or
     /// the search cursor.
     pub issue_strategy: IssueStrategy,
+    /// Bulk fetches of the census strategy in flight at most; `None` (the default) is the
+    /// client's [`max_concurrency`](ocean_core::ClientBuilder::max_concurrency). Lower it
+    /// to leave requests to another stream read at the same time.
+    pub bulk_concurrency: Option<usize>,
     /// The Atlassian organisation whose teams the `team` kind syncs; without it, `team`
     /// yields nothing (as Ocean's does without `atlassianOrganizationId`).
     pub org_id: Option<String>,
@@ -90,6 +94,7 @@ impl Default for SyncOptions {
             worklogs_started_before: None,
             max_issues: None,
             issue_strategy: IssueStrategy::default(),
+            bulk_concurrency: None,
             org_id: None,
             component_query: None,
             backlog_jql: None,
@@ -276,20 +281,17 @@ impl JiraClient {
         let jql = options.effective_jql().to_owned();
         let expand = options.expand.as_deref().filter(|_| with_expand);
         let issues = match options.issue_strategy {
-            // A census is only worth it when the issues carry more than their key, and
-            // only Cloud has `issue/bulkfetch`.
-            IssueStrategy::Census
-                if self.deployment() == Deployment::Cloud
-                    && fields.iter().any(|f| f != "key" && f != "id") =>
-            {
-                let keys = self.issue_keys(&jql);
-                let keys = match options.max_issues {
-                    Some(max) => keys
-                        .take(usize::try_from(max).unwrap_or(usize::MAX))
-                        .boxed(),
-                    None => keys,
+            // A census is only worth it when the issues carry more than their id and key.
+            IssueStrategy::Census if fields.iter().any(|f| f != "key" && f != "id") => {
+                let ids = self.issue_ids(&jql);
+                let ids = match options.max_issues {
+                    Some(max) => ids.take(usize::try_from(max).unwrap_or(usize::MAX)).boxed(),
+                    None => ids,
                 };
-                self.bulk_issues(keys, fields, expand)
+                let in_flight = options
+                    .bulk_concurrency
+                    .unwrap_or_else(|| self.core().max_concurrency());
+                self.bulk_issues_in_flight(ids, fields, expand, in_flight)
             }
             _ => {
                 let mut list = self.raw::<Issue>().body("jql", &jql).body("fields", fields);

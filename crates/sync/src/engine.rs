@@ -230,10 +230,32 @@ impl KindJob<'_> {
         match incremental {
             Some(changes) => {
                 self.report.mode = Mode::Incremental;
-                self.apply_changes(changes).await?;
-                if self.kind.census {
-                    self.census().await?;
-                    self.sweep().await?;
+                let census = if self.kind.census {
+                    self.provider.census(self.kind.name)
+                } else {
+                    None
+                };
+                match census {
+                    Some(ids) => {
+                        // Both mostly wait on the server: the census is read and marked
+                        // while the changes are applied.
+                        let (store, scope, run, kind) =
+                            (self.store, self.scope, self.run, self.kind.name);
+                        let (applied, touched) = futures::join!(
+                            self.apply_changes(changes),
+                            touch_census(store, scope, run, kind, ids)
+                        );
+                        applied?;
+                        // Items the changes wrote after the census met them were not
+                        // in the store yet: only what is still unknown is missing.
+                        let mut missing = touched?;
+                        if !missing.is_empty() {
+                            missing = store.touch(scope, run, kind, &missing).await?;
+                        }
+                        self.fetch_missing(missing).await?;
+                        self.sweep().await?;
+                    }
+                    None => self.apply_changes(changes).await?,
                 }
             }
             None => {
@@ -253,29 +275,33 @@ impl KindJob<'_> {
     }
 
     /// Writes a full stream in batches, each with the checkpoint after its last item.
+    /// While one batch is written the next is read (double buffering): the source and the
+    /// store work at the same time.
     async fn apply_records(
         &mut self,
         mut records: BoxStream<'static, ocean_core::Result<Record>>,
     ) -> Result<(), KindError> {
-        let mut batch = Vec::with_capacity(self.settings.batch_size);
-        let mut last = None;
+        let (provider, kind, size) = (self.provider, self.kind, self.settings.batch_size);
+        let mut batch = Batch::new(size);
+        let mut ended = batch.fill(&mut records, provider, kind).await?;
         loop {
-            let next = records.try_next().await?;
-            let end = next.is_none();
-            if let Some(record) = next {
-                batch.push(self.item(&record)?);
-                last = Some(record);
-            }
-            if batch.len() >= self.settings.batch_size || (end && !batch.is_empty()) {
-                let checkpoint = last
-                    .as_ref()
-                    .and_then(|r| self.provider.checkpoint(self.kind.name, r));
-                self.write(&batch, &[], checkpoint.as_deref()).await?;
-                batch.clear();
-            }
-            if end {
+            if batch.items.is_empty() {
                 return Ok(());
             }
+            let checkpoint = batch.checkpoint.take();
+            if ended {
+                return self.write(&batch.items, &[], checkpoint.as_deref()).await;
+            }
+            let mut next = Batch::new(size);
+            let (written, read) = futures::join!(
+                self.write(&batch.items, &[], checkpoint.as_deref()),
+                next.fill(&mut records, provider, kind)
+            );
+            // A failed read fails the kind after the batch before it is written, as
+            // without the overlap; the partial batch it was filling is not written.
+            written?;
+            ended = read?;
+            batch = next;
         }
     }
 
@@ -306,20 +332,8 @@ impl KindJob<'_> {
         }
     }
 
-    /// Marks every id of the census seen; fetches the ones the store lacks.
-    async fn census(&mut self) -> Result<(), KindError> {
-        let Some(ids) = self.provider.census(self.kind.name) else {
-            return Ok(());
-        };
-        let mut chunks = ids.try_chunks(CENSUS_BATCH);
-        let mut missing = Vec::new();
-        while let Some(chunk) = chunks.try_next().await.map_err(|e| e.1)? {
-            let unknown = self
-                .store
-                .touch(self.scope, self.run, self.kind.name, &chunk)
-                .await?;
-            missing.extend(unknown);
-        }
+    /// Fetches and writes the items of the census the catalog lacks.
+    async fn fetch_missing(&mut self, missing: Vec<String>) -> Result<(), KindError> {
         // Items in scope the catalog lacks (the JQL changed, or a change was missed):
         // fetched one by one, as there are few.
         let mut batch = Vec::new();
@@ -408,32 +422,99 @@ impl KindJob<'_> {
 
     /// The record as the store keeps it; an item without its id field fails the kind.
     fn item(&self, record: &Record) -> Result<ItemWrite, KindError> {
-        let field = self.kind.id_field;
-        let id = match raw_field(&record.item, field) {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                return Err(KindError::Source(format!(
-                    "a {} item has no `{field}`: {}",
-                    self.kind.name,
-                    snippet(record.item.get())
-                )));
-            }
-            Err(e) => {
-                return Err(KindError::Source(format!(
-                    "a {} item's `{field}`: {e}",
-                    self.kind.name
-                )));
-            }
-        };
-        Ok(ItemWrite {
-            id,
-            parent: record
-                .parent
-                .as_ref()
-                .map(|p| (p.field.to_owned(), p.id.clone())),
-            json: record.item.get().to_owned(),
-        })
+        item_write(self.kind, record)
     }
+}
+
+/// The record as the store keeps it; an item without its id field fails the kind.
+fn item_write(kind: &KindInfo, record: &Record) -> Result<ItemWrite, KindError> {
+    let field = kind.id_field;
+    let id = match raw_field(&record.item, field) {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return Err(KindError::Source(format!(
+                "a {} item has no `{field}`: {}",
+                kind.name,
+                snippet(record.item.get())
+            )));
+        }
+        Err(e) => {
+            return Err(KindError::Source(format!(
+                "a {} item's `{field}`: {e}",
+                kind.name
+            )));
+        }
+    };
+    Ok(ItemWrite {
+        id,
+        parent: record
+            .parent
+            .as_ref()
+            .map(|p| (p.field.to_owned(), p.id.clone())),
+        json: record.item.get().to_owned(),
+    })
+}
+
+/// One transaction's worth of a full stream, and the checkpoint after its last item.
+struct Batch {
+    items: Vec<ItemWrite>,
+    checkpoint: Option<String>,
+    size: usize,
+}
+
+impl Batch {
+    fn new(size: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(size),
+            checkpoint: None,
+            size: size.max(1),
+        }
+    }
+
+    /// Reads records until the batch is full or the stream ends; true when it ended (the
+    /// stream is then not polled again).
+    async fn fill(
+        &mut self,
+        records: &mut BoxStream<'static, ocean_core::Result<Record>>,
+        provider: &dyn Provider,
+        kind: &KindInfo,
+    ) -> Result<bool, KindError> {
+        let mut last = None;
+        let mut ended = false;
+        while self.items.len() < self.size {
+            let Some(record) = records.try_next().await? else {
+                ended = true;
+                break;
+            };
+            self.items.push(item_write(kind, &record)?);
+            last = Some(record);
+        }
+        if let Some(record) = &last {
+            self.checkpoint = provider.checkpoint(kind.name, record);
+        }
+        Ok(ended)
+    }
+}
+
+/// Marks every id of `ids` seen, a chunk at a time, the next chunk read while one is
+/// marked; returns the ids the store does not hold live.
+async fn touch_census(
+    store: &dyn Store,
+    scope: &Scope,
+    run: RunId,
+    kind: &str,
+    ids: BoxStream<'static, ocean_core::Result<String>>,
+) -> Result<Vec<String>, KindError> {
+    let mut chunks = ids.try_chunks(CENSUS_BATCH).map_err(|e| e.1);
+    let mut missing = Vec::new();
+    let mut next = chunks.try_next().await?;
+    while let Some(chunk) = next {
+        let (touched, read) =
+            futures::join!(store.touch(scope, run, kind, &chunk), chunks.try_next());
+        missing.extend(touched?);
+        next = read?;
+    }
+    Ok(missing)
 }
 
 /// Ids per census transaction.
