@@ -80,38 +80,11 @@ pub(super) fn apply(
             name,
             description,
             is_disabled,
-        } => {
-            let space = o
-                .projects
-                .group_of(id)
-                .ok_or_else(|| not_found("project", id))?
-                .to_owned();
-            let mut v = parse(o.projects.get(id).ok_or_else(|| not_found("project", id))?);
-            if let Some(n) = name {
-                v["Name"] = json!(n);
-            }
-            if let Some(d) = description {
-                v["Description"] = json!(d);
-            }
-            if let Some(d) = is_disabled {
-                v["IsDisabled"] = json!(d);
-            }
-            modified(&mut v, now);
-            let display = v["Name"].as_str().unwrap_or_default().to_owned();
-            o.projects.replace(
-                id,
-                render(&v),
-                Some(vec![("name", display.as_str().into())]),
-            );
-            let ev = OctopusEvent {
-                space,
-                category: "Modified".into(),
-                message: format!("Project {display} was modified"),
-                related: vec![id.clone()],
-                document: Some(v),
-            };
-            Ok((id.clone(), vec![ev]))
-        }
+        } => edit(&mut o.projects, "project", "Project", id, now, |v| {
+            set(v, "Name", name);
+            set(v, "Description", description);
+            set(v, "IsDisabled", is_disabled);
+        }),
         Mutation::OctopusProjectDelete { id } => {
             let space = o
                 .projects
@@ -300,24 +273,10 @@ pub(super) fn apply(
             id,
             version,
             release_notes,
-        } => {
-            let space = group(&o.releases, "release", id)?;
-            let row = o.releases.get(id).ok_or_else(|| not_found("release", id))?;
-            let mut attrs = row.attrs.clone();
-            let mut v = parse(row);
-            if let Some(version) = version {
-                v["Version"] = json!(version);
-                attrs.retain(|(k, _)| *k != "version");
-                attrs.push(("version", version.as_str().into()));
-            }
-            if let Some(notes) = release_notes {
-                v["ReleaseNotes"] = json!(notes);
-            }
-            modified(&mut v, now);
-            o.releases.replace(id, render(&v), Some(attrs));
-            let message = format!("Release {} was modified", display(&v));
-            Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
-        }
+        } => edit(&mut o.releases, "release", "Release", id, now, |v| {
+            set(v, "Version", version);
+            set(v, "ReleaseNotes", release_notes);
+        }),
         Mutation::OctopusReleaseDelete { id } => {
             let space = group(&o.releases, "release", id)?;
             let row = o
@@ -330,19 +289,16 @@ pub(super) fn apply(
             let message = format!("Release {} was deleted", display(&v));
             Ok((id.clone(), vec![event(&space, "Deleted", message, id, v)]))
         }
-        Mutation::OctopusDeploymentUpdate { id, comments } => {
-            let space = group(&o.deployments, "deployment", id)?;
-            let mut v = parse(
-                o.deployments
-                    .get(id)
-                    .ok_or_else(|| not_found("deployment", id))?,
-            );
-            v["Comments"] = json!(comments);
-            modified(&mut v, now);
-            o.deployments.replace(id, render(&v), None);
-            let message = format!("Deployment {id} was modified");
-            Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
-        }
+        Mutation::OctopusDeploymentUpdate { id, comments } => edit(
+            &mut o.deployments,
+            "deployment",
+            "Deployment",
+            id,
+            now,
+            |v| {
+                v["Comments"] = json!(comments);
+            },
+        ),
         Mutation::OctopusDeploymentDelete { id } => {
             let space = group(&o.deployments, "deployment", id)?;
             let row = o
@@ -359,6 +315,50 @@ pub(super) fn apply(
             "unsupported mutation {other:?}"
         ))),
     }
+}
+
+/// Sets `field` of `v` when a value is given.
+fn set<T: serde::Serialize>(v: &mut Value, field: &str, value: &Option<T>) {
+    if let Some(value) = value {
+        v[field] = json!(value);
+    }
+}
+
+/// Edits document `id` of `table` in place: `change` sets its fields; the document is then
+/// stamped modified, stored with the row's `name`/`version` attributes following its
+/// `Name`/`Version`, and announced by a `Modified` event ("{noun} {name} was modified").
+fn edit(
+    table: &mut crate::store::Table,
+    kind: &'static str,
+    noun: &str,
+    id: &String,
+    now: i64,
+    change: impl FnOnce(&mut Value),
+) -> Result<(String, Vec<OctopusEvent>), MutationError> {
+    let space = group(table, kind, id)?;
+    let row = table.get(id).ok_or_else(|| not_found(kind, id))?;
+    let mut attrs = row.attrs.clone();
+    let mut v = parse(row);
+    change(&mut v);
+    modified(&mut v, now);
+    for (attr, value) in attrs.iter_mut() {
+        let field = match *attr {
+            "name" => "Name",
+            "version" => "Version",
+            _ => continue,
+        };
+        if let Some(current) = v[field].as_str() {
+            *value = current.into();
+        }
+    }
+    table.replace(id, render(&v), Some(attrs));
+    // A deployment's `Name` is its task's title ("Deploy to …"): its events name its id.
+    let shown = match kind {
+        "deployment" => id.clone(),
+        _ => display(&v),
+    };
+    let message = format!("{noun} {shown} was modified");
+    Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
 }
 
 /// The space (group) that holds `id` in `table`.
@@ -402,26 +402,17 @@ fn infrastructure(o: &mut OctopusData, m: &Mutation, now: i64) -> Result<Applied
             id,
             name,
             description,
-        } => {
-            let space = group(&o.environments, "environment", id)?;
-            let mut v = parse(
-                o.environments
-                    .get(id)
-                    .ok_or_else(|| not_found("environment", id))?,
-            );
-            if let Some(n) = name {
-                v["Name"] = json!(n);
-            }
-            if let Some(d) = description {
-                v["Description"] = json!(d);
-            }
-            modified(&mut v, now);
-            let shown = display(&v);
-            o.environments
-                .replace(id, render(&v), Some(vec![("name", shown.as_str().into())]));
-            let message = format!("Environment {shown} was modified");
-            (id.clone(), vec![event(&space, "Modified", message, id, v)])
-        }
+        } => edit(
+            &mut o.environments,
+            "environment",
+            "Environment",
+            id,
+            now,
+            |v| {
+                set(v, "Name", name);
+                set(v, "Description", description);
+            },
+        )?,
         Mutation::OctopusEnvironmentDelete { id } => {
             let space = group(&o.environments, "environment", id)?;
             let row = o
@@ -488,24 +479,17 @@ fn infrastructure(o: &mut OctopusData, m: &Mutation, now: i64) -> Result<Applied
             id,
             name,
             is_disabled,
-        } => {
-            let space = group(&o.machines, "machine", id)?;
-            let row = o.machines.get(id).ok_or_else(|| not_found("machine", id))?;
-            let mut attrs = row.attrs.clone();
-            let mut v = parse(row);
-            if let Some(n) = name {
-                v["Name"] = json!(n);
-                attrs.retain(|(k, _)| *k != "name");
-                attrs.push(("name", n.as_str().into()));
-            }
-            if let Some(d) = is_disabled {
-                v["IsDisabled"] = json!(d);
-            }
-            modified(&mut v, now);
-            o.machines.replace(id, render(&v), Some(attrs));
-            let message = format!("Deployment target {} was modified", display(&v));
-            (id.clone(), vec![event(&space, "Modified", message, id, v)])
-        }
+        } => edit(
+            &mut o.machines,
+            "machine",
+            "Deployment target",
+            id,
+            now,
+            |v| {
+                set(v, "Name", name);
+                set(v, "IsDisabled", is_disabled);
+            },
+        )?,
         Mutation::OctopusMachineDelete { id } => {
             let space = group(&o.machines, "machine", id)?;
             let row = o
