@@ -331,7 +331,7 @@ fn edit(
     table: &mut crate::store::Table,
     kind: &'static str,
     noun: &str,
-    id: &String,
+    id: &str,
     now: i64,
     change: impl FnOnce(&mut Value),
 ) -> Result<(String, Vec<OctopusEvent>), MutationError> {
@@ -354,11 +354,14 @@ fn edit(
     table.replace(id, render(&v), Some(attrs));
     // A deployment's `Name` is its task's title ("Deploy to …"): its events name its id.
     let shown = match kind {
-        "deployment" => id.clone(),
+        "deployment" => id.to_owned(),
         _ => display(&v),
     };
     let message = format!("{noun} {shown} was modified");
-    Ok((id.clone(), vec![event(&space, "Modified", message, id, v)]))
+    Ok((
+        id.to_owned(),
+        vec![event(&space, "Modified", message, id, v)],
+    ))
 }
 
 /// The space (group) that holds `id` in `table`.
