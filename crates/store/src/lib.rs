@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+mod body;
 mod common;
 mod error;
 mod export;

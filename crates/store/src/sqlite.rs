@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::body::{self, BodyError};
 use crate::common::{content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
@@ -37,6 +39,14 @@ struct Inner {
 /// Maps a SQLite error on `store` during `op` to a typed error.
 fn db_err(store: &str, op: &'static str, e: rusqlite::Error) -> Error {
     let store = store.to_string();
+    if let rusqlite::Error::FromSqlConversionFailure(_, _, source) = &e
+        && source.is::<BodyError>()
+    {
+        return Error::Corrupt {
+            store,
+            source: Box::new(e),
+        };
+    }
     match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Corrupt {
             store,
@@ -176,6 +186,33 @@ fn migrate_conn(conn: &Connection, store: &str) -> Result<()> {
     Ok(())
 }
 
+/// An item's JSON from column `idx` of `row`: TEXT as it is (every body before
+/// compression, and those it does not shrink), a BLOB decompressed (see [`body`]).
+fn read_body(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<String> {
+    let failed = |ty, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(idx, ty, e)
+    };
+    match row.get_ref(idx)? {
+        ValueRef::Text(t) => {
+            String::from_utf8(t.to_vec()).map_err(|e| failed(Type::Text, e.into()))
+        }
+        ValueRef::Blob(b) => body::decode(b).map_err(|e| failed(Type::Blob, e.into())),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            idx,
+            "json".into(),
+            other.data_type(),
+        )),
+    }
+}
+
+/// The stored value of `item`'s JSON: `compressed` ([`body::encode`]) if it is some.
+fn stored_json<'a>(item: &'a ItemWrite, compressed: &'a Option<Vec<u8>>) -> ToSqlOutput<'a> {
+    ToSqlOutput::Borrowed(match compressed {
+        Some(b) => ValueRef::Blob(b),
+        None => ValueRef::Text(item.json.as_bytes()),
+    })
+}
+
 /// The unfinished run of a scope, if any: its id and start.
 fn current_run(conn: &Connection, scope: &Scope) -> rusqlite::Result<Option<(i64, i64)>> {
     conn.prepare_cached(
@@ -285,7 +322,7 @@ impl crate::export::ExportSource for SqliteExport {
                         id: r.get(0)?,
                         tenant: r.get(1)?,
                         parent,
-                        json: r.get(4)?,
+                        json: read_body(r, 4)?,
                     })
                 })?;
                 rows.collect()
@@ -354,12 +391,15 @@ fn apply_tx(
             let action = match found {
                 None => {
                     insert.execute(params![p, kind, item.id, t, pf, pid, hash, seen_in])?;
-                    insert_json.execute(params![tx.last_insert_rowid(), item.json])?;
+                    let compressed = body::encode(&item.json);
+                    let json = stored_json(item, &compressed);
+                    insert_json.execute(params![tx.last_insert_rowid(), json])?;
                     ItemAction::Created
                 }
                 Some((row, old, tombstone)) if tombstone || old != hash => {
                     rewrite.execute(params![row, pf, pid, hash, seen_in])?;
-                    rewrite_json.execute(params![row, item.json])?;
+                    let compressed = body::encode(&item.json);
+                    rewrite_json.execute(params![row, stored_json(item, &compressed)])?;
                     if tombstone {
                         ItemAction::Created
                     } else {
