@@ -80,6 +80,9 @@ pub(crate) const SQLITE: &[&str] = &[
         expires_at INTEGER NOT NULL,
         PRIMARY KEY (provider, tenant)
     );",
+    // 3: item bodies may be LZ4-compressed BLOBs (see `body.rs`). No table changes: the
+    // version alone makes a binary that cannot read them refuse the store up front.
+    "SELECT 1;",
 ];
 
 /// PostgreSQL migrations, in order (same schema as [`SQLITE`]).
@@ -155,10 +158,12 @@ pub(crate) const POSTGRES: &[&str] = &[
         expires_at BIGINT NOT NULL,
         PRIMARY KEY (provider, tenant)
     );",
+    // 3: kept in step with SQLite's version 3 (compressed bodies there; nothing here).
+    "SELECT 1;",
 ];
 
 /// The newest schema version this binary knows (both backends share it).
-pub const SUPPORTED: i64 = 2;
+pub const SUPPORTED: i64 = 3;
 
 const _: () = assert!(SQLITE.len() as i64 == SUPPORTED && POSTGRES.len() as i64 == SUPPORTED);
 
