@@ -1,7 +1,7 @@
 //! The schema-to-model conformance check (issue 17), shared by the provider crates'
 //! tests through `#[path]`: it reads a model's schema from the OpenAPI/swagger documents
-//! in `<workspace>/../shared/specs/`, builds a body holding a value for every declared
-//! field, then, for every integer field (nested ones too), sends the smallest and the
+//! in `tests/conformance/specs/` (copies of `shared/specs/`), builds a body holding a value
+//! for every declared field, then, for every integer field (nested ones too), sends the smallest and the
 //! largest value its format allows, and `null` where the schema says nullable. A model
 //! that cannot decode one of them cannot hold the schema's range.
 #![allow(dead_code)]
@@ -14,23 +14,28 @@ use serde_json::{Map, Value, json};
 /// How deep nested objects are followed (schemas refer to each other in cycles).
 const DEPTH: usize = 4;
 
-/// The `shared/specs` directory: `$OCEAN_SPECS_DIR`, else the first `shared/specs` found
-/// walking up from `start` (the worktree sits next to `shared/`). Panics, saying where it
-/// looked, when there is none: CI checks out the workspace next to `shared/`.
+/// The specs directory: `$OCEAN_SPECS_DIR`, else the workspace's own copy
+/// (`tests/conformance/specs`, the two documents of `shared/specs` the models follow), else the
+/// first `shared/specs` found walking up from `start`. Panics, saying where it looked, when
+/// there is none.
 pub fn specs_dir(start: &Path) -> PathBuf {
     if let Some(dir) = std::env::var_os("OCEAN_SPECS_DIR") {
         return PathBuf::from(dir);
     }
     let mut looked = Vec::new();
     for dir in start.ancestors() {
-        let candidate = dir.join("shared").join("specs");
-        if candidate.is_dir() {
-            return candidate;
+        for candidate in [
+            dir.join("tests").join("conformance").join("specs"),
+            dir.join("shared").join("specs"),
+        ] {
+            if candidate.is_dir() {
+                return candidate;
+            }
+            looked.push(candidate.display().to_string());
         }
-        looked.push(candidate.display().to_string());
     }
     panic!(
-        "the schema-to-model conformance test needs the OpenAPI specs: no `shared/specs` in {}; \
+        "the schema-to-model conformance test needs the OpenAPI specs: none in {}; \
          set OCEAN_SPECS_DIR",
         looked.join(", ")
     );
