@@ -1,9 +1,9 @@
 //! The schema-to-model conformance check (issue 17), shared by the provider crates'
 //! tests through `#[path]`: it reads a model's schema from the OpenAPI/swagger documents
 //! in `tests/conformance/specs/` (copies of `shared/specs/`), builds a body holding a value
-//! for every declared field, then, for every integer field (nested ones too), sends the smallest and the
-//! largest value its format allows, and `null` where the schema says nullable. A model
-//! that cannot decode one of them cannot hold the schema's range.
+//! for every declared field, then, for every integer field (nested ones too), sends the
+//! smallest and the largest value its format allows, and `null` where the schema says
+//! nullable. A model that cannot decode one of them cannot hold the schema's range.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
