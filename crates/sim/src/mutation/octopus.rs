@@ -86,30 +86,13 @@ pub(super) fn apply(
             set(v, "IsDisabled", is_disabled);
         }),
         Mutation::OctopusProjectDelete { id } => {
-            let space = o
-                .projects
-                .group_of(id)
-                .ok_or_else(|| not_found("project", id))?
-                .to_owned();
-            let row = o
-                .projects
-                .remove(id)
-                .ok_or_else(|| not_found("project", id))?;
+            let (space, v) = remove(&mut o.projects, "project", id)?;
             o.releases
                 .remove_where(|_, r| r.attr("project") == Some(id));
             o.deployments
                 .remove_where(|_, r| r.attr("project") == Some(id));
-            let v = parse(&row);
-            let ev = OctopusEvent {
-                space,
-                category: "Deleted".into(),
-                message: format!(
-                    "Project {} was deleted",
-                    v["Name"].as_str().unwrap_or_default()
-                ),
-                related: vec![id.clone()],
-                document: Some(v),
-            };
+            let message = format!("Project {} was deleted", display(&v));
+            let ev = event(&space, "Deleted", message, id, v);
             Ok((id.clone(), vec![ev]))
         }
         Mutation::OctopusReleaseCreate {
@@ -278,14 +261,9 @@ pub(super) fn apply(
             set(v, "ReleaseNotes", release_notes);
         }),
         Mutation::OctopusReleaseDelete { id } => {
-            let space = group(&o.releases, "release", id)?;
-            let row = o
-                .releases
-                .remove(id)
-                .ok_or_else(|| not_found("release", id))?;
+            let (space, v) = remove(&mut o.releases, "release", id)?;
             o.deployments
                 .remove_where(|_, r| r.attr("release") == Some(id));
-            let v = parse(&row);
             let message = format!("Release {} was deleted", display(&v));
             Ok((id.clone(), vec![event(&space, "Deleted", message, id, v)]))
         }
@@ -300,16 +278,9 @@ pub(super) fn apply(
             },
         ),
         Mutation::OctopusDeploymentDelete { id } => {
-            let space = group(&o.deployments, "deployment", id)?;
-            let row = o
-                .deployments
-                .remove(id)
-                .ok_or_else(|| not_found("deployment", id))?;
+            let (space, v) = remove(&mut o.deployments, "deployment", id)?;
             let message = format!("Deployment {id} was deleted");
-            Ok((
-                id.clone(),
-                vec![event(&space, "Deleted", message, id, parse(&row))],
-            ))
+            Ok((id.clone(), vec![event(&space, "Deleted", message, id, v)]))
         }
         other => Err(MutationError::Invalid(format!(
             "unsupported mutation {other:?}"
@@ -362,6 +333,17 @@ fn edit(
         id.to_owned(),
         vec![event(&space, "Modified", message, id, v)],
     ))
+}
+
+/// Removes document `id` from `table`: its space and its last JSON.
+fn remove(
+    table: &mut crate::store::Table,
+    kind: &'static str,
+    id: &str,
+) -> Result<(String, Value), MutationError> {
+    let space = group(table, kind, id)?;
+    let row = table.remove(id).ok_or_else(|| not_found(kind, id))?;
+    Ok((space, parse(&row)))
 }
 
 /// The space (group) that holds `id` in `table`.
@@ -417,12 +399,7 @@ fn infrastructure(o: &mut OctopusData, m: &Mutation, now: i64) -> Result<Applied
             },
         )?,
         Mutation::OctopusEnvironmentDelete { id } => {
-            let space = group(&o.environments, "environment", id)?;
-            let row = o
-                .environments
-                .remove(id)
-                .ok_or_else(|| not_found("environment", id))?;
-            let v = parse(&row);
+            let (space, v) = remove(&mut o.environments, "environment", id)?;
             let mut events = vec![event(
                 &space,
                 "Deleted",
@@ -494,12 +471,7 @@ fn infrastructure(o: &mut OctopusData, m: &Mutation, now: i64) -> Result<Applied
             },
         )?,
         Mutation::OctopusMachineDelete { id } => {
-            let space = group(&o.machines, "machine", id)?;
-            let row = o
-                .machines
-                .remove(id)
-                .ok_or_else(|| not_found("machine", id))?;
-            let v = parse(&row);
+            let (space, v) = remove(&mut o.machines, "machine", id)?;
             let message = format!("Deployment target {} was deleted", display(&v));
             (id.clone(), vec![event(&space, "Deleted", message, id, v)])
         }
