@@ -310,6 +310,23 @@ fn some(sim: &Simulator, kind: &str, n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Logs `seconds` on the first of `worklogs` and deletes the second.
+async fn edit_and_delete_worklogs(sim: &Simulator, worklogs: &[Value], seconds: u64) {
+    let worklog = |n: usize| (field(&worklogs[n], "issueId"), field(&worklogs[n], "id"));
+    let (issue, id) = worklog(0);
+    mutate(
+        sim,
+        Mutation::JiraWorklogUpdate {
+            issue,
+            id,
+            time_spent_seconds: seconds,
+        },
+    )
+    .await;
+    let (issue, id) = worklog(1);
+    mutate(sim, Mutation::JiraWorklogDelete { issue, id }).await;
+}
+
 fn field(item: &Value, name: &str) -> String {
     match &item[name] {
         Value::String(s) => s.clone(),
@@ -419,23 +436,7 @@ async fn incremental(backend: &Backend) {
     .await;
     mutate(&sim, edit(&key(1), "Edited for the incremental test")).await;
     mutate(&sim, Mutation::JiraIssueDelete { issue: key(2) }).await;
-    mutate(
-        &sim,
-        Mutation::JiraWorklogUpdate {
-            issue: field(&worklogs[0], "issueId"),
-            id: field(&worklogs[0], "id"),
-            time_spent_seconds: 4321,
-        },
-    )
-    .await;
-    mutate(
-        &sim,
-        Mutation::JiraWorklogDelete {
-            issue: field(&worklogs[1], "issueId"),
-            id: field(&worklogs[1], "id"),
-        },
-    )
-    .await;
+    edit_and_delete_worklogs(&sim, &worklogs, 4321).await;
     mutate(
         &sim,
         Mutation::JiraProjectUpdate {
@@ -569,23 +570,7 @@ async fn data_center(backend: &Backend) {
     let issue = field(&some(&sim, "issue", 1)[0], "key");
     let worklogs = some(&sim, "worklog", 2);
     mutate(&sim, edit(&issue, "Edited on Data Center")).await;
-    mutate(
-        &sim,
-        Mutation::JiraWorklogUpdate {
-            issue: field(&worklogs[0], "issueId"),
-            id: field(&worklogs[0], "id"),
-            time_spent_seconds: 600,
-        },
-    )
-    .await;
-    mutate(
-        &sim,
-        Mutation::JiraWorklogDelete {
-            issue: field(&worklogs[1], "issueId"),
-            id: field(&worklogs[1], "id"),
-        },
-    )
-    .await;
+    edit_and_delete_worklogs(&sim, &worklogs, 600).await;
     let want = diff(&before, &source(&sim, "jira-dc", &kinds));
     let out = store_sync(
         &sim,
