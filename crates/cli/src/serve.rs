@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ocean_core::{KindInfo, Provider, Secret};
+use ocean_core::{Provider, Secret};
 use ocean_jira::{JiraProvider, SyncOptions};
 use ocean_octopus::OctopusProvider;
 use ocean_serve::{Options, ProviderRepair, Service, Tenant};
@@ -207,7 +207,9 @@ async fn tenant(
     if t.repair_webhook.unwrap_or(true) {
         tenant.repair = Some(Arc::new(ProviderRepair { provider, secret }));
     }
-    tenant.kinds = kinds(name, tenant.provider.as_ref(), &t.kinds)?;
+    let names: Vec<&str> = t.kinds.iter().map(String::as_str).collect();
+    tenant.kinds = crate::sync::selected(tenant.provider.as_ref(), &names)
+        .map_err(|e| format!("tenant {name:?}: {e}"))?;
     if let Some(d) = pick(&None, &t.interval, "interval")?.or(interval) {
         tenant.interval = d;
     }
@@ -215,24 +217,4 @@ async fn tenant(
         tenant.full_interval = d;
     }
     Ok(tenant)
-}
-
-fn kinds(
-    tenant: &str,
-    provider: &dyn Provider,
-    names: &[String],
-) -> Result<Vec<&'static KindInfo>, String> {
-    names
-        .iter()
-        .map(|n| {
-            provider.kind(n).ok_or_else(|| {
-                let all: Vec<_> = provider.kinds().iter().map(|k| k.name).collect();
-                format!(
-                    "tenant {tenant:?}: no kind {n:?} in {} (kinds: {})",
-                    provider.name(),
-                    all.join(", ")
-                )
-            })
-        })
-        .collect()
 }

@@ -54,7 +54,13 @@ pub fn selected(
 ) -> Result<Vec<&'static KindInfo>, Failure> {
     for name in names {
         if provider.kind(name).is_none() {
-            return Err(format!("unknown {} kind `{name}`", provider.name()).into());
+            let all: Vec<_> = provider.kinds().iter().map(|k| k.name).collect();
+            return Err(format!(
+                "unknown {} kind `{name}` (kinds: {})",
+                provider.name(),
+                all.join(", ")
+            )
+            .into());
         }
     }
     Ok(provider
