@@ -177,8 +177,17 @@ pub struct Delivery {
     pub attempts: u32,
 }
 
-/// Held while a scope is being written by one sync; dropping it releases the lock.
-pub trait ScopeLock: Send {}
+/// Held while a scope is being written by one sync. Dropping it releases the lock (a
+/// crashed holder's lock is released by the operating system or the server);
+/// [`release`](ScopeLock::release) releases it before it returns, so the next writer of the
+/// scope never finds it still held.
+pub trait ScopeLock: Send {
+    /// Releases the lock now.
+    fn release(self: Box<Self>) -> futures::future::BoxFuture<'static, ()> {
+        drop(self);
+        Box::pin(async {})
+    }
+}
 
 /// The catalog and its run state.
 ///

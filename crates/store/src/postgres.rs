@@ -224,12 +224,25 @@ impl Inner {
 }
 
 /// Holds a session advisory lock on its own connection; dropping it ends the session,
-/// which releases the lock on the server.
+/// which releases the lock once the server sees the session end.
 struct PgLock {
-    _client: Client,
+    client: Client,
+    key: i64,
 }
 
-impl ScopeLock for PgLock {}
+impl ScopeLock for PgLock {
+    /// Unlocks on the server before returning (ending the session alone releases the lock
+    /// only when the server gets to it, after a next writer may already have asked).
+    fn release(self: Box<Self>) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            // A failure leaves the lock to the session's end, as a drop would.
+            let _ = self
+                .client
+                .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+                .await;
+        })
+    }
+}
 
 const CURRENT_RUN: &str = "SELECT id, started_at FROM runs
      WHERE provider = $1 AND tenant = $2 AND NOT finished ORDER BY id DESC LIMIT 1";
@@ -302,7 +315,7 @@ impl Store for PgStore {
             .map_err(pg_err(&inner.display, "lock"))?
             .get(0);
         if got {
-            Ok(Box::new(PgLock { _client: client }))
+            Ok(Box::new(PgLock { client, key }))
         } else {
             Err(Error::Busy {
                 store: inner.display.clone(),

@@ -140,14 +140,28 @@ pub async fn sync(
         provider: provider.name().to_owned(),
         tenant: provider.tenant(),
     };
-    let _lock = store.lock(&scope).await?;
-    let run = store.begin_run(&scope, now_millis()).await?;
+    let lock = store.lock(&scope).await?;
+    let report = sync_scope(provider, store, &scope, kinds, settings, feed).await;
+    lock.release().await;
+    report
+}
+
+/// [`sync`] with the scope's lock held.
+async fn sync_scope(
+    provider: &dyn Provider,
+    store: &dyn Store,
+    scope: &Scope,
+    kinds: &[&'static KindInfo],
+    settings: &Settings,
+    feed: &mut dyn Feed,
+) -> Result<RunReport, Error> {
+    let run = store.begin_run(scope, now_millis()).await?;
     let mut reports = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let mut job = KindJob {
             provider,
             store,
-            scope: &scope,
+            scope,
             run: run.id,
             kind,
             settings,
@@ -188,13 +202,11 @@ pub async fn sync(
                 error: report.error.clone(),
                 bookmark: Some(run.started_at),
             };
-            store
-                .finish_kind(&scope, run.id, kind.name, &result)
-                .await?;
+            store.finish_kind(scope, run.id, kind.name, &result).await?;
         }
         reports.push(report);
     }
-    store.finish_run(&scope, run.id).await?;
+    store.finish_run(scope, run.id).await?;
     Ok(RunReport {
         run: run.id,
         resumed: run.resumed,
