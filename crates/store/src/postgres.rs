@@ -17,7 +17,7 @@ use futures::stream::BoxStream;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
-use crate::common::{content_hash, from_db, to_db};
+use crate::common::{Compared, compare, content_hash, from_db, to_db};
 use crate::export::Pair;
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
@@ -455,12 +455,16 @@ impl Store for PgStore {
             let mut unchanged: Vec<&str> = Vec::new();
             for (n, item) in items.iter().enumerate() {
                 let hash = content_hash(item);
-                let action = match state.get(&item.id) {
-                    Some((old, true)) if old.as_slice() == hash => ItemAction::Unchanged,
-                    Some((_, true)) => ItemAction::Updated,
-                    _ => ItemAction::Created,
+                let (action, legacy) = match state.get(&item.id) {
+                    Some((old, true)) => match compare(old, &hash, item) {
+                        Compared::Same => (ItemAction::Unchanged, false),
+                        // Written again for its new hash; still unchanged.
+                        Compared::SameLegacy => (ItemAction::Unchanged, true),
+                        Compared::Differs => (ItemAction::Updated, false),
+                    },
+                    _ => (ItemAction::Created, false),
                 };
-                if action == ItemAction::Unchanged {
+                if action == ItemAction::Unchanged && !legacy {
                     if !write.contains_key(item.id.as_str()) {
                         unchanged.push(&item.id);
                     }

@@ -1,7 +1,10 @@
 //! The SQLite store: one file (WAL mode, `synchronous=NORMAL`), one connection used on
 //! tokio's blocking pool, one `BEGIN IMMEDIATE` transaction per call. Scope locks are
 //! `flock`s on `<file>.lock-<scope hash>` beside the database, released by the OS when
-//! the holder dies.
+//! the holder dies. WAL checkpoints run on a thread of their own ([`checkpointer`]).
+
+mod bodies;
+mod checkpointer;
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -15,11 +18,12 @@ use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::body::{self, BodyError};
-use crate::common::{content_hash, from_db, to_db};
+use crate::common::{Compared, compare, content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
     KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
+use bodies::Bodies;
 
 /// How long a write waits for another process's write transaction on the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -34,6 +38,8 @@ struct Inner {
     path: PathBuf,
     display: String,
     conn: Mutex<Connection>,
+    /// Copies the log into the database off the writer's thread.
+    checkpointer: checkpointer::Checkpointer,
 }
 
 /// Maps a SQLite error on `store` during `op` to a typed error.
@@ -73,8 +79,21 @@ impl SqliteStore {
         let d = display.clone();
         let conn = tokio::task::spawn_blocking(move || {
             let conn = open_conn(&path, &d)?;
+            let checkpoints = checkpointer::connection(&path)
+                .map_err(|e| db_err(&d, "open the checkpointer", e))
+                .and_then(|c| {
+                    checkpointer::Checkpointer::start(c).map_err(|e| Error::Backend {
+                        store: d.clone(),
+                        op: "start the checkpointer",
+                        source: Box::new(e),
+                    })
+                })?;
             // Lock files sit beside the real file, whichever path or link named it.
-            Ok((conn, std::fs::canonicalize(&path).unwrap_or(path)))
+            Ok((
+                conn,
+                checkpoints,
+                std::fs::canonicalize(&path).unwrap_or(path),
+            ))
         })
         .await
         .map_err(|e| Error::Backend {
@@ -82,12 +101,13 @@ impl SqliteStore {
             op: "open",
             source: Box::new(e),
         })?;
-        let (conn, path) = conn?;
+        let (conn, checkpointer, path) = conn?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 display,
                 conn: Mutex::new(conn),
+                checkpointer,
             }),
         })
     }
@@ -110,7 +130,10 @@ where
     let inner2 = Arc::clone(inner);
     tokio::task::spawn_blocking(move || {
         let mut conn = inner2.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn, &inner2.display)
+        let done = f(&mut conn, &inner2.display);
+        // After reads too: a checkpoint with nothing to copy costs nothing.
+        inner2.checkpointer.committed();
+        done
     })
     .await
     .map_err(|e| Error::Backend {
@@ -146,9 +169,11 @@ fn open_conn(path: &Path, store: &str) -> Result<Connection> {
     }
     // An 8 MiB page cache: 1M items written at the same speed as with 32 MiB (9.5–9.8 s vs
     // 9.6–10.0 s, alternating) and peak RSS flat from 10k items (see BENCHMARKS.md).
+    // Checkpoints are the checkpointer's: this connection's own, at 256 MiB of log, only
+    // bound the log should that thread fall behind.
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;
-         PRAGMA wal_autocheckpoint = 4096;",
+         PRAGMA wal_autocheckpoint = 16384;",
     )
     .map_err(e("configure"))?;
     conn.set_prepared_statement_cache_capacity(32);
@@ -361,6 +386,13 @@ fn apply_tx(
             "SELECT item, hash, tombstone FROM items
              WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4",
         )?;
+        // A batch whose first item is new is taken for a load of new items.
+        let load = match items.first() {
+            Some(first) if items.len() >= bodies::AHEAD_MIN => {
+                !find.exists(params![p, kind, first.id, t])?
+            }
+            _ => false,
+        };
         let mut insert = tx.prepare_cached(
             "INSERT INTO items (provider, kind, id, tenant, parent_field, parent_id, hash,
                                 first_seen_run, last_seen_run)
@@ -377,44 +409,63 @@ fn apply_tx(
         let mut rewrite_json =
             tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
         let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
-        for item in items {
-            let hash = content_hash(item);
-            let (pf, pid) = match &item.parent {
-                Some((f, i)) => (Some(f.as_str()), Some(i.as_str())),
-                None => (None, None),
+        std::thread::scope(|threads| -> rusqlite::Result<()> {
+            let mut bodies = if load {
+                Bodies::ahead(threads, items)
+            } else {
+                Bodies::Inline
             };
-            let found: Option<(i64, Vec<u8>, bool)> = find
-                .query_row(params![p, kind, item.id, t], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()?;
-            let action = match found {
-                None => {
-                    insert.execute(params![p, kind, item.id, t, pf, pid, hash, seen_in])?;
-                    let compressed = body::encode(&item.json);
-                    let json = stored_json(item, &compressed);
-                    insert_json.execute(params![tx.last_insert_rowid(), json])?;
-                    ItemAction::Created
-                }
-                Some((row, old, tombstone)) if tombstone || old != hash => {
-                    rewrite.execute(params![row, pf, pid, hash, seen_in])?;
-                    let compressed = body::encode(&item.json);
-                    rewrite_json.execute(params![row, stored_json(item, &compressed)])?;
-                    if tombstone {
+            for item in items {
+                let hash = content_hash(item);
+                let (pf, pid) = match &item.parent {
+                    Some((f, i)) => (Some(f.as_str()), Some(i.as_str())),
+                    None => (None, None),
+                };
+                let found: Option<(i64, Vec<u8>, bool)> = find
+                    .query_row(params![p, kind, item.id, t], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                let stored =
+                    found.map(|(row, old, tombstone)| (row, compare(&old, &hash, item), tombstone));
+                let action = match stored {
+                    None => {
+                        insert.execute(params![p, kind, item.id, t, pf, pid, hash, seen_in])?;
+                        let compressed = bodies.next(&item.json, true);
+                        let json = stored_json(item, &compressed);
+                        insert_json.execute(params![tx.last_insert_rowid(), json])?;
                         ItemAction::Created
-                    } else {
-                        ItemAction::Updated
                     }
-                }
-                Some((row, _, _)) => {
-                    if let Some(run) = seen_in {
-                        seen.execute(params![row, run])?;
+                    Some((row, compared, tombstone))
+                        if tombstone || compared == Compared::Differs =>
+                    {
+                        rewrite.execute(params![row, pf, pid, hash, seen_in])?;
+                        let compressed = bodies.next(&item.json, true);
+                        rewrite_json.execute(params![row, stored_json(item, &compressed)])?;
+                        if tombstone {
+                            ItemAction::Created
+                        } else {
+                            ItemAction::Updated
+                        }
                     }
-                    ItemAction::Unchanged
-                }
-            };
-            applied.actions.push(action);
-        }
+                    Some((row, Compared::SameLegacy, _)) => {
+                        bodies.next(&item.json, false);
+                        // The same parent, the new hash; the body stays.
+                        rewrite.execute(params![row, pf, pid, hash, seen_in])?;
+                        ItemAction::Unchanged
+                    }
+                    Some((row, _, _)) => {
+                        bodies.next(&item.json, false);
+                        if let Some(run) = seen_in {
+                            seen.execute(params![row, run])?;
+                        }
+                        ItemAction::Unchanged
+                    }
+                };
+                applied.actions.push(action);
+            }
+            Ok(())
+        })?;
         if !deletes.is_empty() {
             let mut delete = tx.prepare_cached(
                 "UPDATE items SET tombstone = 1, deleted_run = ?5

@@ -160,3 +160,91 @@ async fn a_damaged_compressed_body_is_a_corrupt_store_not_garbage() {
     assert!(matches!(e, Error::Corrupt { .. }), "{e:?}");
     assert!(e.to_string().contains("unknown encoding 9"), "{e}");
 }
+
+/// `big_json` of `id`, version `v`.
+fn versioned(id: usize, v: u32) -> ocean_store::ItemWrite {
+    ocean_store::ItemWrite {
+        id: format!("{id:04}"),
+        parent: None,
+        json: big_json(&format!("{id}-v{v}")),
+    }
+}
+
+#[tokio::test]
+async fn batches_compressed_ahead_keep_each_body_with_its_item() {
+    use ocean_store::ItemAction::{Created, Unchanged, Updated};
+    let dir = tempfile::tempdir().unwrap();
+    let store = ocean_store::open(dir.path().join("c.db").to_str().unwrap())
+        .await
+        .unwrap();
+    // A load of new items: compressed ahead of the writer.
+    let first: Vec<_> = (0..300).map(|i| versioned(i, 1)).collect();
+    let a = store
+        .apply(&scope(), None, "issue", &first, &[], None)
+        .await
+        .unwrap();
+    assert!(a.actions.iter().all(|a| *a == Created));
+    // A batch that starts with a new item (so it is compressed ahead too) then mixes
+    // unchanged, changed and new items: each body must land with its own item.
+    let mut mixed = vec![versioned(1000, 1)];
+    mixed.extend((0..300).map(|i| versioned(i, if i % 3 == 0 { 2 } else { 1 })));
+    mixed.extend((1001..1100).map(|i| versioned(i, 1)));
+    let a = store
+        .apply(&scope(), None, "issue", &mixed, &[], None)
+        .await
+        .unwrap();
+    let expected: Vec<_> = mixed
+        .iter()
+        .enumerate()
+        .map(|(n, _)| match n {
+            0 => Created,
+            n if n <= 300 && (n - 1) % 3 == 0 => Updated,
+            n if n <= 300 => Unchanged,
+            _ => Created,
+        })
+        .collect();
+    assert_eq!(a.actions, expected);
+    // A batch of stored items, changed (compressed inline, as needed).
+    let rerun: Vec<_> = (0..300).map(|i| versioned(i, 3)).collect();
+    store
+        .apply(&scope(), None, "issue", &rerun, &[], None)
+        .await
+        .unwrap();
+    let mut want: Vec<_> = rerun
+        .iter()
+        .chain(&mixed[..1])
+        .chain(&mixed[301..])
+        .map(|i| (i.id.clone(), i.json.clone()))
+        .collect();
+    want.sort();
+    let got: Vec<_> = exported(&*store)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn committed_writes_reach_the_database_file_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = ocean_store::open(path.to_str().unwrap()).await.unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let items: Vec<_> = (0..200).map(|i| versioned(i, 1)).collect();
+    store
+        .apply(&scope(), None, "issue", &items, &[], None)
+        .await
+        .unwrap();
+    // The commit is in the log; the checkpointer copies it into the file on its own,
+    // far below the writer's autocheckpoint.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(store);
+}

@@ -15,6 +15,7 @@ on_both_backends!(
     lock_of_a_killed_holder_is_released,
     begin_run_resumes_until_finished,
     apply_reports_created_updated_unchanged,
+    items_hashed_by_an_older_ocean_compare_unchanged,
     apply_deletes_only_live_items,
     apply_with_no_run_for_webhooks,
     a_webhook_write_during_a_run_survives_its_sweep,
@@ -201,6 +202,92 @@ async fn apply_reports_created_updated_unchanged(f: &Fixture) {
         .find(|i| i.kind == "issue" && i.id == "3")
         .unwrap();
     assert_eq!(three.json, r#"{"id":"3","v":2}"#, "bytes kept exactly");
+}
+
+/// The stored hash of the only item of `s`, or with `set`, replaced by it first.
+async fn raw_hash(f: &Fixture, s: &ocean_store::Scope, set: Option<&[u8]>) -> Vec<u8> {
+    let tenant = s.tenant.as_str();
+    match f.backend {
+        "sqlite" => {
+            let conn = rusqlite::Connection::open(f.spec.trim_start_matches("sqlite:")).unwrap();
+            if let Some(hash) = set {
+                conn.execute(
+                    "UPDATE items SET hash = ?1 WHERE tenant = ?2",
+                    (hash, tenant),
+                )
+                .unwrap();
+            }
+            conn.query_row("SELECT hash FROM items WHERE tenant = ?1", [tenant], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        }
+        _ => {
+            let client = common::admin(&f.spec).await.unwrap();
+            if let Some(hash) = set {
+                client
+                    .execute(
+                        "UPDATE items SET hash = $1 WHERE tenant = $2",
+                        &[&hash, &tenant],
+                    )
+                    .await
+                    .unwrap();
+            }
+            client
+                .query_one("SELECT hash FROM items WHERE tenant = $1", &[&tenant])
+                .await
+                .unwrap()
+                .get(0)
+        }
+    }
+}
+
+async fn items_hashed_by_an_older_ocean_compare_unchanged(f: &Fixture) {
+    use sha2::{Digest, Sha256};
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    let one = item("1", 1);
+    f.store
+        .apply(
+            &s,
+            Some(run),
+            "issue",
+            std::slice::from_ref(&one),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    let current = raw_hash(f, &s, None).await;
+    // What stores before XXH3 hold: SHA-256 of the parent marker and the JSON, 16 bytes.
+    let mut sha = Sha256::new();
+    sha.update([0u8]);
+    sha.update(one.json.as_bytes());
+    let legacy = sha.finalize()[..16].to_vec();
+    raw_hash(f, &s, Some(&legacy)).await;
+    let again = [one.clone(), one.clone()];
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &again, &[], None)
+        .await;
+    assert_eq!(a.unwrap().actions, [Unchanged, Unchanged]);
+    assert_eq!(
+        raw_hash(f, &s, None).await,
+        current,
+        "the new hash is stored"
+    );
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[item("1", 2)], &[], None)
+        .await;
+    assert_eq!(a.unwrap().actions, [Updated]);
+    // Another content's legacy hash is no match.
+    raw_hash(f, &s, Some(&legacy)).await;
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &[item("1", 3)], &[], None)
+        .await;
+    assert_eq!(a.unwrap().actions, [Updated]);
 }
 
 async fn apply_deletes_only_live_items(f: &Fixture) {

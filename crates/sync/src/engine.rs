@@ -18,8 +18,17 @@ pub struct Settings {
     /// A sweep that would tombstone more than this fraction of a kind's live items
     /// tombstones nothing (default 0.5).
     pub max_delete_fraction: f64,
-    /// Items per transaction (default 500).
+    /// Items per transaction at most (default 2000). Fewer, larger transactions write
+    /// less: each also rewrites the pages of the store's key index it touches, and a
+    /// full sync meets keys in no particular order.
     pub batch_size: usize,
+    /// JSON bytes per transaction at most (default 8 MiB): what bounds a batch's memory
+    /// where items are large (two batches are held at once, one read while one is
+    /// written).
+    pub batch_bytes: usize,
+    /// How long a full stream's batch is read at most before it is written (default
+    /// 1 s): a slow source still commits its items, and its checkpoint, every second.
+    pub batch_time: Duration,
 }
 
 impl Default for Settings {
@@ -27,7 +36,9 @@ impl Default for Settings {
         Self {
             full: false,
             max_delete_fraction: 0.5,
-            batch_size: 500,
+            batch_size: 2000,
+            batch_bytes: 8 << 20,
+            batch_time: Duration::from_secs(1),
         }
     }
 }
@@ -293,8 +304,8 @@ impl KindJob<'_> {
         &mut self,
         mut records: BoxStream<'static, ocean_core::Result<Record>>,
     ) -> Result<(), KindError> {
-        let (provider, kind, size) = (self.provider, self.kind, self.settings.batch_size);
-        let mut batch = Batch::new(size);
+        let (provider, kind, settings) = (self.provider, self.kind, self.settings);
+        let mut batch = Batch::new(settings);
         let mut ended = batch.fill(&mut records, provider, kind).await?;
         loop {
             if batch.items.is_empty() {
@@ -304,7 +315,7 @@ impl KindJob<'_> {
             if ended {
                 return self.write(&batch.items, &[], checkpoint.as_deref()).await;
             }
-            let mut next = Batch::new(size);
+            let mut next = Batch::new(settings);
             let (written, read) = futures::join!(
                 self.write(&batch.items, &[], checkpoint.as_deref()),
                 next.fill(&mut records, provider, kind)
@@ -322,21 +333,27 @@ impl KindJob<'_> {
         &mut self,
         mut changes: BoxStream<'static, ocean_core::Result<ItemChange>>,
     ) -> Result<(), KindError> {
-        let mut items = Vec::with_capacity(self.settings.batch_size);
+        let mut items = Vec::new();
         let mut deletes = Vec::new();
+        let mut bytes = 0;
         loop {
             let next = changes.try_next().await?;
             let end = next.is_none();
             match next {
-                Some(ItemChange::Upsert(record)) => items.push(self.item(&record)?),
+                Some(ItemChange::Upsert(record)) => {
+                    bytes += record.item.get().len();
+                    items.push(self.item(record)?);
+                }
                 Some(ItemChange::Delete(id)) => deletes.push(id),
                 None => {}
             }
-            let full = items.len() + deletes.len() >= self.settings.batch_size;
+            let full = items.len() + deletes.len() >= self.settings.batch_size
+                || bytes >= self.settings.batch_bytes;
             if full || (end && !(items.is_empty() && deletes.is_empty())) {
                 self.write(&items, &deletes, None).await?;
                 items.clear();
                 deletes.clear();
+                bytes = 0;
             }
             if end {
                 return Ok(());
@@ -351,7 +368,7 @@ impl KindJob<'_> {
         let mut batch = Vec::new();
         for id in missing {
             if let Some(record) = self.provider.fetch_one(self.kind.name, &id).await? {
-                batch.push(self.item(&record)?);
+                batch.push(self.item(record)?);
             }
         }
         if !batch.is_empty() {
@@ -433,13 +450,14 @@ impl KindJob<'_> {
     }
 
     /// The record as the store keeps it; an item without its id field fails the kind.
-    fn item(&self, record: &Record) -> Result<ItemWrite, KindError> {
+    fn item(&self, record: Record) -> Result<ItemWrite, KindError> {
         item_write(self.kind, record)
     }
 }
 
-/// The record as the store keeps it; an item without its id field fails the kind.
-fn item_write(kind: &KindInfo, record: &Record) -> Result<ItemWrite, KindError> {
+/// The record as the store keeps it (its JSON moved, not copied); an item without its id
+/// field fails the kind.
+fn item_write(kind: &KindInfo, record: Record) -> Result<ItemWrite, KindError> {
     let field = kind.id_field;
     let id = match raw_field(&record.item, field) {
         Ok(Some(id)) => id,
@@ -459,11 +477,8 @@ fn item_write(kind: &KindInfo, record: &Record) -> Result<ItemWrite, KindError> 
     };
     Ok(ItemWrite {
         id,
-        parent: record
-            .parent
-            .as_ref()
-            .map(|p| (p.field.to_owned(), p.id.clone())),
-        json: record.item.get().to_owned(),
+        parent: record.parent.map(|p| (p.field.to_owned(), p.id)),
+        json: Box::<str>::from(record.item).into(),
     })
 }
 
@@ -471,38 +486,75 @@ fn item_write(kind: &KindInfo, record: &Record) -> Result<ItemWrite, KindError> 
 struct Batch {
     items: Vec<ItemWrite>,
     checkpoint: Option<String>,
+    /// The JSON bytes of `items`.
+    bytes: usize,
     size: usize,
+    max_bytes: usize,
+    max_time: Duration,
 }
 
 impl Batch {
-    fn new(size: usize) -> Self {
+    fn new(settings: &Settings) -> Self {
         Self {
-            items: Vec::with_capacity(size),
+            items: Vec::new(),
             checkpoint: None,
-            size: size.max(1),
+            bytes: 0,
+            size: settings.batch_size.max(1),
+            max_bytes: settings.batch_bytes,
+            max_time: settings.batch_time,
         }
     }
 
-    /// Reads records until the batch is full or the stream ends; true when it ended (the
-    /// stream is then not polled again).
+    /// Whether the batch, with `pending` more items, is full.
+    fn full(&self, pending: &Option<Record>) -> bool {
+        let (items, bytes) = match pending {
+            Some(record) => (self.items.len() + 1, self.bytes + record.item.get().len()),
+            None => (self.items.len(), self.bytes),
+        };
+        items >= self.size || bytes >= self.max_bytes
+    }
+
+    fn push(&mut self, kind: &KindInfo, record: Record) -> Result<(), KindError> {
+        self.bytes += record.item.get().len();
+        self.items.push(item_write(kind, record)?);
+        Ok(())
+    }
+
+    /// Reads records until the batch is full, its time is up, or the stream ends; true
+    /// when it ended (the stream is then not polled again).
     async fn fill(
         &mut self,
         records: &mut BoxStream<'static, ocean_core::Result<Record>>,
         provider: &dyn Provider,
         kind: &KindInfo,
     ) -> Result<bool, KindError> {
+        // Each record is kept until the next arrives: the last one's checkpoint is read
+        // before its JSON moves into the batch.
         let mut last = None;
         let mut ended = false;
-        while self.items.len() < self.size {
-            let Some(record) = records.try_next().await? else {
+        let deadline = tokio::time::Instant::now() + self.max_time;
+        while !self.full(&last) {
+            let next = if last.is_none() {
+                records.try_next().await?
+            } else {
+                // Past the deadline, what was read is written; the stream is polled again
+                // for the next batch (a stream's next item is safe to stop waiting for).
+                match tokio::time::timeout_at(deadline, records.try_next()).await {
+                    Ok(next) => next?,
+                    Err(_) => break,
+                }
+            };
+            let Some(record) = next else {
                 ended = true;
                 break;
             };
-            self.items.push(item_write(kind, &record)?);
-            last = Some(record);
+            if let Some(before) = last.replace(record) {
+                self.push(kind, before)?;
+            }
         }
-        if let Some(record) = &last {
-            self.checkpoint = provider.checkpoint(kind.name, record);
+        if let Some(record) = last {
+            self.checkpoint = provider.checkpoint(kind.name, &record);
+            self.push(kind, record)?;
         }
         Ok(ended)
     }
