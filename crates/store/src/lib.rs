@@ -227,6 +227,22 @@ pub trait Store: Send + Sync {
         checkpoint: Option<&str>,
     ) -> Result<Applied>;
 
+    /// [`apply`](Self::apply) of items the caller shares instead of lends: a store that
+    /// writes on another thread (SQLite) takes them as they are, where `apply` copies
+    /// them first. The sync engine writes its batches through this.
+    async fn apply_shared(
+        &self,
+        scope: &Scope,
+        run: Option<RunId>,
+        kind: &str,
+        items: std::sync::Arc<[ItemWrite]>,
+        deletes: &[String],
+        checkpoint: Option<&str>,
+    ) -> Result<Applied> {
+        self.apply(scope, run, kind, &items, deletes, checkpoint)
+            .await
+    }
+
     /// Marks live items of `kind` with these ids as seen in `run` (an id-only census),
     /// and returns the ids the store does not hold live (to fetch), in the order given.
     async fn touch(

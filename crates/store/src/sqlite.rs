@@ -596,8 +596,22 @@ impl Store for SqliteStore {
         deletes: &[String],
         checkpoint: Option<&str>,
     ) -> Result<Applied> {
+        let items = items.to_vec().into();
+        self.apply_shared(scope, run, kind, items, deletes, checkpoint)
+            .await
+    }
+
+    async fn apply_shared(
+        &self,
+        scope: &Scope,
+        run: Option<RunId>,
+        kind: &str,
+        items: Arc<[ItemWrite]>,
+        deletes: &[String],
+        checkpoint: Option<&str>,
+    ) -> Result<Applied> {
         let (scope, kind) = (scope.clone(), kind.to_string());
-        let (items, deletes) = (items.to_vec(), deletes.to_vec());
+        let deletes = deletes.to_vec();
         let checkpoint = checkpoint.map(str::to_string);
         self.run("apply", move |conn, store| {
             apply_tx(

@@ -1,6 +1,7 @@
 //! One run of the engine over one scope: plan each kind, stream it into the store in
 //! checkpointed batches, sweep what the source no longer has, report.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
@@ -312,12 +313,13 @@ impl KindJob<'_> {
                 return Ok(());
             }
             let checkpoint = batch.checkpoint.take();
+            let items = std::mem::take(&mut batch.items);
             if ended {
-                return self.write(&batch.items, &[], checkpoint.as_deref()).await;
+                return self.write(items, &[], checkpoint.as_deref()).await;
             }
             let mut next = Batch::new(settings);
             let (written, read) = futures::join!(
-                self.write(&batch.items, &[], checkpoint.as_deref()),
+                self.write(items, &[], checkpoint.as_deref()),
                 next.fill(&mut records, provider, kind)
             );
             // A failed read fails the kind after the batch before it is written, as
@@ -350,8 +352,8 @@ impl KindJob<'_> {
             let full = items.len() + deletes.len() >= self.settings.batch_size
                 || bytes >= self.settings.batch_bytes;
             if full || (end && !(items.is_empty() && deletes.is_empty())) {
-                self.write(&items, &deletes, None).await?;
-                items.clear();
+                self.write(std::mem::take(&mut items), &deletes, None)
+                    .await?;
                 deletes.clear();
                 bytes = 0;
             }
@@ -372,7 +374,7 @@ impl KindJob<'_> {
             }
         }
         if !batch.is_empty() {
-            self.write(&batch, &[], None).await?;
+            self.write(batch, &[], None).await?;
         }
         Ok(())
     }
@@ -408,17 +410,19 @@ impl KindJob<'_> {
     /// One transaction: items, deletions, checkpoint; then the feed and the counts.
     async fn write(
         &mut self,
-        items: &[ItemWrite],
+        items: Vec<ItemWrite>,
         deletes: &[String],
         checkpoint: Option<&str>,
     ) -> Result<(), KindError> {
+        // Shared with the store, not copied: a batch is megabytes of JSON.
+        let items: Arc<[ItemWrite]> = items.into();
         let Applied { actions, deleted } = self
             .store
-            .apply(
+            .apply_shared(
                 self.scope,
                 Some(self.run),
                 self.kind.name,
-                items,
+                Arc::clone(&items),
                 deletes,
                 checkpoint,
             )
