@@ -414,6 +414,31 @@ async fn a_run_killed_mid_kind_resumes_from_its_checkpoint() {
 }
 
 #[tokio::test]
+async fn a_slow_source_commits_what_it_read_within_the_batch_time() {
+    for (name, store) in stores("batch-time").await {
+        let source = Scripted::new(&tenant("batch-time", &name));
+        for id in 0..100 {
+            source.put("project", id, "a");
+        }
+        // 30 items, then a source that never answers again, in batches of up to 1000.
+        *source.hang_after.lock().unwrap() = Some(30);
+        let settings = Settings {
+            batch_size: 1000,
+            batch_time: Duration::from_millis(100),
+            ..Settings::default()
+        };
+        let hung = tokio::time::timeout(
+            Duration::from_secs(1),
+            run(&source, store.as_ref(), &[&PROJECT], &settings),
+        )
+        .await;
+        assert!(hung.is_err(), "{name}: the run was meant to hang");
+        let committed = live_ids(store.as_ref(), "project", &source.tenant).await;
+        assert_eq!(committed.len(), 30, "{name}: what was read is committed");
+    }
+}
+
+#[tokio::test]
 async fn two_writers_of_one_scope_never_interleave() {
     for (name, store) in stores("writers").await {
         let source = Scripted::new(&tenant("writers", &name));
