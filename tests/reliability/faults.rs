@@ -6,11 +6,9 @@
 //! wrong credentials, a non-admin caller) are driven through it; the rest through the
 //! scripted server in `support`. Rows the core tests already pin at the `ListRequest`
 //! level (`crates/core/tests/pagination.rs`, `request_path.rs`) are exercised here one
-//! level up, through the provider clients or the `ocean` binary, and the README's
-//! "Reliability" table lists both.
+//! level up, through the provider clients (here) or the `ocean` binary (`cli_faults.rs`),
+//! and the README's "Reliability" table lists both.
 
-#[path = "../e2e/common.rs"]
-mod e2e;
 mod support;
 
 use std::sync::Arc;
@@ -104,7 +102,8 @@ async fn ten_percent_503s_and_429_storms_sync_every_item_exactly_once() {
                 .try_collect()
                 .await
                 .unwrap_or_else(|e| panic!("jira {kind}: {e}"));
-            let want = e2e::served(sim.dataset().jira_raw(kind.as_str()));
+            let raw = sim.dataset().jira_raw(kind.as_str());
+            let want = sorted_text(raw.iter().map(|b| std::str::from_utf8(b).unwrap()));
             assert_eq!(record_texts(&records), want, "jira {kind}");
         }
         storm.await.unwrap();
@@ -122,7 +121,8 @@ async fn ten_percent_503s_and_429_storms_sync_every_item_exactly_once() {
                 .try_collect()
                 .await
                 .unwrap_or_else(|e| panic!("octopus {kind}: {e}"));
-            let want = e2e::served(sim.dataset().octopus_raw(kind.as_str()));
+            let raw = sim.dataset().octopus_raw(kind.as_str());
+            let want = sorted_text(raw.iter().map(|b| std::str::from_utf8(b).unwrap()));
             assert_eq!(record_texts(&records), want, "octopus {kind}");
         }
         storm.await.unwrap();
@@ -301,8 +301,8 @@ async fn a_truncated_json_body_is_a_decode_error_naming_the_url() {
 }
 
 /// An answer slower than the timeout: retried, then lossless; when every attempt is too
-/// slow, a typed timeout naming the URL and the limit. The CLI's `--timeout` does the same
-/// against a slow simulator and exits instead of hanging.
+/// slow, a typed timeout naming the URL and the limit (the CLI's `--timeout`:
+/// `cli_faults.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_beyond_the_timeout_is_retried_then_reported() {
     within(20, async {
@@ -372,76 +372,11 @@ async fn a_request_beyond_the_timeout_is_retried_then_reported() {
         assert!(err.to_string().contains("timed out after 250ms"), "{err}");
         assert_eq!(raw_texts(&items), sorted_values(&docs[..10]));
         assert_eq!(page_two_sends(&server), 3);
-
-        // End to end: the CLI against a simulator slower than `--timeout`.
-        let sim = Simulator::start(SimConfig {
-            items: 10,
-            latency: Duration::from_secs(2),
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let mut cmd = e2e::ocean();
-        e2e::jira_env(&mut cmd, &sim).args([
-            "sync",
-            "jira",
-            "--kind",
-            "project",
-            "--timeout",
-            "0.2",
-            "--max-retries",
-            "0",
-        ]);
-        let started = Instant::now();
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(!out.status.success(), "{stderr}");
-        assert!(stderr.contains("timed out after 200ms"), "{stderr}");
-        assert!(stderr.contains("/rest/api/3/project/search"), "{stderr}");
-        assert!(out.stdout.is_empty());
-        assert!(started.elapsed() < Duration::from_secs(5));
     })
     .await;
 }
 
 // ---- Bodies that are not what they should be ----------------------------------------------
-
-/// The simulator's malformed switch (list pages cut to invalid JSON), through the CLI: a
-/// failing exit naming the URL, nothing half-written on stdout, and no retry loop.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_json_from_the_simulator_fails_the_cli_with_the_url() {
-    within(20, async {
-        let sim = e2e::sim(20).await;
-        sim.faults().set_malformed(true);
-        let mut cmd = e2e::ocean();
-        e2e::jira_env(&mut cmd, &sim).args(["sync", "jira", "--kind", "project"]);
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(!out.status.success(), "{stderr}");
-        let url = format!("{}/rest/api/3/project/search", sim.jira_url());
-        assert!(
-            stderr.contains(&format!("could not decode the response of {url}")),
-            "{stderr}"
-        );
-        assert!(out.stdout.is_empty(), "{}", e2e::text(&out.stdout));
-        assert_eq!(sim.stats().malformed, 1, "a decode error is not retried");
-
-        let mut cmd = e2e::ocean();
-        e2e::octopus_env(&mut cmd, &sim).args(["sync", "octopus", "--kind", "project"]);
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(!out.status.success(), "{stderr}");
-        assert!(
-            stderr.contains(&format!(
-                "could not decode the response of {}/api/spaces",
-                sim.octopus_url()
-            )),
-            "{stderr}"
-        );
-        assert!(out.stdout.is_empty());
-    })
-    .await;
-}
 
 /// A login page (200, `text/html`) where JSON was expected, as an SSO proxy sends: a
 /// decode error naming the content type and the URL, sent once.
@@ -784,7 +719,12 @@ async fn a_last_page_number_that_grows_forever_stops_at_a_guard_or_the_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_is_not_retried_and_names_the_credential() {
     within(10, async {
-        let sim = e2e::sim(20).await;
+        let sim = Simulator::start(SimConfig {
+            items: 20,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
         let jira = JiraClient::builder(&sim.jira_url())
             .basic(JIRA_EMAIL, "wrong-token-0000")
             .retry(quick(5))
@@ -833,7 +773,12 @@ async fn unauthorized_is_not_retried_and_names_the_credential() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_is_not_retried_and_says_which_credential_lacks_permission() {
     within(10, async {
-        let sim = e2e::sim(20).await;
+        let sim = Simulator::start(SimConfig {
+            items: 20,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
         sim.faults().set_jira_admin(false);
         let jira = JiraClient::builder(&sim.jira_url())
             .basic(JIRA_EMAIL, JIRA_TOKEN)
@@ -880,133 +825,14 @@ async fn forbidden_is_not_retried_and_says_which_credential_lacks_permission() {
     .await;
 }
 
-/// A 404 on one parent's children: Jira boards (like Ocean, which skips boards it cannot
-/// read) are skipped with a warning and every other board's sprints arrive once; an
-/// Octopus space's collection is not skipped (Ocean fails there too): the sync fails
-/// naming the URL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn not_found_on_a_board_is_skipped_with_a_warning_on_a_space_it_is_fatal() {
-    within(20, async {
-        let server = Server::start(|_, req| {
-            let path = req.path().to_owned();
-            let boards: Vec<Value> = (1..=3)
-                .map(|b| json!({"id": b, "name": format!("Board {b}"), "type": "scrum"}))
-                .collect();
-            let not_found = || {
-                Reply::json(
-                    404,
-                    json!({"errorMessages": ["Board does not exist or you do not have permission to see it."]}),
-                )
-            };
-            match path.as_str() {
-                "/rest/agile/1.0/board" => Reply::json(200, jira_page(req, &boards, 50)),
-                "/rest/agile/1.0/board/2/sprint" => not_found(),
-                p if p.starts_with("/rest/agile/1.0/board/") => {
-                    let board: u64 = p.split('/').nth(5).unwrap().parse().unwrap();
-                    let sprints: Vec<Value> = (0..3)
-                        .map(|s| json!({"id": board * 10 + s, "name": format!("S{s}"), "state": "closed"}))
-                        .collect();
-                    Reply::json(200, jira_page(req, &sprints, 2))
-                }
-                "/api/spaces" => {
-                    let spaces: Vec<Value> = (1..=2).map(octopus_space).collect();
-                    Reply::json(200, octopus_page(req, &spaces, Lies::default()))
-                }
-                "/api/Spaces-1/projects" => {
-                    let docs: Vec<Value> =
-                        (0..3).map(|n| octopus_doc("Projects-", "Spaces-1", n)).collect();
-                    Reply::json(200, octopus_page(req, &docs, Lies::default()))
-                }
-                _ => Reply::json(404, json!({"ErrorMessage": "The resource you requested was not found."})),
-            }
-        });
-
-        let mut cmd = e2e::ocean();
-        cmd.env("JIRA_URL", &server.url)
-            .env("JIRA_EMAIL", "me@example.com")
-            .env("JIRA_TOKEN", "api-token")
-            .args(["sync", "jira", "--kind", "sprint"]);
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        assert!(
-            stderr.contains("WARN")
-                && stderr.contains("skipping this parent's children")
-                && stderr.contains("/rest/agile/1.0/board/2/sprint")
-                && stderr.contains("404"),
-            "{stderr}"
-        );
-        let lines = e2e::ndjson(&out.stdout);
-        let mut tagged: Vec<(String, String)> = lines
-            .iter()
-            .map(|l| (l.parent.clone().unwrap().1, l.item.clone()))
-            .collect();
-        tagged.sort();
-        let ids: Vec<(&str, u64)> = tagged
-            .iter()
-            .map(|(b, item)| {
-                let v: Value = serde_json::from_str(item).unwrap();
-                (b.as_str(), v["id"].as_u64().unwrap())
-            })
-            .collect();
-        assert_eq!(
-            ids,
-            [("1", 10), ("1", 11), ("1", 12), ("3", 30), ("3", 31), ("3", 32)]
-        );
-
-        let mut cmd = e2e::ocean();
-        cmd.env("OCTOPUS_URL", &server.url)
-            .env("OCTOPUS_API_KEY", "API-TESTKEY0000")
-            .args(["sync", "octopus", "--kind", "project"]);
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(!out.status.success(), "{stderr}");
-        assert!(
-            stderr.contains("error: GET ")
-                && stderr.contains("/api/Spaces-2/projects")
-                && stderr.contains("404"),
-            "{stderr}"
-        );
-        // Whatever was written before the failure is whole lines, each item at most once.
-        let lines = e2e::ndjson(&out.stdout);
-        let items: Vec<String> = lines.iter().map(|l| l.item.clone()).collect();
-        assert_unique(&items, "octopus projects");
-        assert!(lines.iter().all(|l| l.parent.as_ref().unwrap().1 == "Spaces-1"));
-    })
-    .await;
-}
-
 // ---- Waits the client will not make -------------------------------------------------------
 
 /// A `Retry-After` longer than the maximum wait fails at once, with both waits in the
-/// error: seconds through the CLI (default maximum 120 s), an HTTP-date an hour away
-/// through the Octopus client (maximum 10 s).
+/// error: an HTTP-date an hour away through the Octopus client (maximum 10 s); seconds
+/// through the CLI in `cli_faults.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_beyond_the_max_wait_fails_fast_with_the_wait() {
     within(20, async {
-        let server = Server::start(|_, _| {
-            Reply::json(429, json!({"errorMessages": ["Rate limit exceeded."]}))
-                .with_header("retry-after", "3600")
-        });
-        let mut cmd = e2e::ocean();
-        cmd.env("JIRA_URL", &server.url)
-            .env("JIRA_EMAIL", "me@example.com")
-            .env("JIRA_TOKEN", "api-token")
-            // No serverInfo probe: the one request counted below is the sync's.
-            .args(["sync", "jira", "--kind", "project", "--deployment", "cloud"]);
-        let started = Instant::now();
-        let out = run_bounded(cmd, 10).await;
-        let stderr = e2e::text(&out.stderr);
-        assert!(!out.status.success(), "{stderr}");
-        assert!(
-            stderr.contains(
-                "is rate limited: the server asks to wait 3600s, more than the maximum wait of 120s"
-            ),
-            "{stderr}"
-        );
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(server.hits(), 1);
-
         let server = Server::start(|_, _| {
             let at = SystemTime::now() + Duration::from_secs(3600);
             Reply::json(429, json!({"ErrorMessage": "slow down"}))

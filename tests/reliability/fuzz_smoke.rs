@@ -34,8 +34,9 @@ fn run(target: &str, data: &[u8]) {
     }
 }
 
+/// A captured payload, `path` under `crates/`.
 fn fixture(path: &str) -> Vec<u8> {
-    let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../crates/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
