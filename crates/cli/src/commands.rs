@@ -142,7 +142,9 @@ pub async fn sim(args: SimArgs) -> Result<(), Failure> {
         ..SimConfig::default()
     };
     let sim = Simulator::start(config).await?;
-    let mut out = std::io::stdout().lock();
+    // Not `stdout().lock()`: the command runs as a task, and a lock is not `Send` across
+    // the wait below.
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     writeln!(out, "ocean simulator listening on {}", sim.url())?;
     writeln!(
         out,
