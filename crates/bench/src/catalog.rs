@@ -30,23 +30,13 @@ fn fresh_store(mut cmd: Command, path: &Path) -> Command {
 /// Scenario 7.
 pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     let n = s.items(100_000);
-    let sim = Server::start({
-        let mut cmd = s.ocean();
-        cmd.args(["sim", "--items", &n.to_string()]);
-        cmd
-    })?;
+    let sim = s.simulator(n)?;
     let jira = format!("{}/jira", sim.url);
     let db = db_path("store-speed");
     // The same bytes as NDJSON in a file beside the database: what writing them costs at all.
     let file = db.with_extension("ndjson");
     let runs = alternate(
-        &Settings {
-            runs: s.runs.min(3),
-            scale: s.scale,
-            ocean: s.ocean.clone(),
-            bench: s.bench.clone(),
-            python: None,
-        },
+        &s.with_runs(s.runs.min(3)),
         &sim,
         n,
         &[
@@ -130,13 +120,7 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         let url = format!("{}/n/{n}", server.url);
         let db = db_path(&format!("rss-{n}"));
         let runs = alternate(
-            &Settings {
-                runs: 1,
-                scale: s.scale,
-                ocean: s.ocean.clone(),
-                bench: s.bench.clone(),
-                python: None,
-            },
+            &s.with_runs(1),
             &server,
             n,
             &[&|| fresh_store(s.ocean_octopus(&url, &[]), &db)],

@@ -9,7 +9,6 @@ use std::process::Command;
 use ocean_sim::{JIRA_EMAIL, JIRA_TOKEN, OCTOPUS_API_KEY};
 
 use crate::Failure;
-use crate::measure::Server;
 use crate::report::{self, Report, runs_summary};
 use crate::scenarios::{Settings, alternate, count};
 
@@ -59,11 +58,7 @@ pub fn python(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     };
     let versions = versions(python)?;
     let n = s.items(100_000);
-    let sim = Server::start({
-        let mut cmd = s.ocean();
-        cmd.args(["sim", "--items", &n.to_string()]);
-        cmd
-    })?;
+    let sim = s.simulator(n)?;
     let jira = format!("{}/jira", sim.url);
     let octopus = format!("{}/octopus", sim.url);
     let py = |args: &[&str]| {
@@ -71,13 +66,7 @@ pub fn python(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         cmd.arg(script()).args(args);
         cmd
     };
-    let settings = Settings {
-        runs: s.runs.min(3),
-        scale: s.scale,
-        ocean: s.ocean.clone(),
-        bench: s.bench.clone(),
-        python: None,
-    };
+    let settings = s.with_runs(s.runs.min(3));
     let cursor = || {
         let mut cmd = s.ocean_jira(&jira);
         cmd.args(["--issue-strategy", "cursor"]);

@@ -56,6 +56,24 @@ impl Settings {
         cmd
     }
 
+    /// These settings with `runs` runs a side, for a scenario that measures fewer.
+    pub(crate) fn with_runs(&self, runs: usize) -> Settings {
+        Settings {
+            runs,
+            scale: self.scale,
+            ocean: self.ocean.clone(),
+            bench: self.bench.clone(),
+            python: None,
+        }
+    }
+
+    /// `ocean sim --items n` in its own process.
+    pub(crate) fn simulator(&self, n: usize) -> Result<Server, Failure> {
+        let mut cmd = self.ocean();
+        cmd.args(["sim", "--items", &n.to_string()]);
+        Ok(Server::start(cmd)?)
+    }
+
     pub(crate) fn ocean_jira(&self, url: &str) -> Command {
         let mut cmd = self.ocean();
         cmd.env("JIRA_URL", url)
@@ -163,11 +181,7 @@ pub(crate) fn ratio_row(
 pub fn overhead(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     let n = s.items(100_000);
     let start = Instant::now();
-    let sim = Server::start({
-        let mut cmd = s.ocean();
-        cmd.args(["sim", "--items", &n.to_string()]);
-        cmd
-    })?;
+    let sim = s.simulator(n)?;
     report.notes.push(format!(
         "scenario 1: `ocean sim --items {n}` (pre-rendered pages, its own process, 2 worker \
          threads) generated and started in {}",
@@ -407,13 +421,7 @@ pub fn memory(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     for n in scales {
         let url = format!("{}/n/{n}", server.url);
         let runs = alternate(
-            &Settings {
-                runs: 1,
-                scale: s.scale,
-                ocean: s.ocean.clone(),
-                bench: s.bench.clone(),
-                python: None,
-            },
+            &s.with_runs(1),
             &server,
             n,
             &[&|| s.ocean_octopus(&url, &[]), &|| {
