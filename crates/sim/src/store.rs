@@ -218,8 +218,11 @@ impl Table {
 
     /// The row with this id or alias.
     pub(crate) fn get(&self, id_or_alias: &str) -> Option<&Row> {
-        let id = self.resolve(id_or_alias)?;
-        let &(g, r) = self.owner.get(&*id)?;
+        // One lookup for an id, the common case; aliases take a second.
+        let &(g, r) = match self.owner.get(id_or_alias) {
+            Some(at) => at,
+            None => self.owner.get(self.alias.get(id_or_alias)?)?,
+        };
         Some(&self.groups[g as usize].rows[r as usize])
     }
 

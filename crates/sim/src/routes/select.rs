@@ -102,9 +102,41 @@ pub(crate) fn select<'a>(store: &'a Store, q: &Jql, now_ms: i64) -> Vec<&'a Row>
             .collect()
     };
     if !q.order.is_empty() {
-        rows.sort_by(|a, b| compare(a, b, &q.order));
+        // Each row's sort values are read once, not once per comparison (they are parsed
+        // from its attributes).
+        let mut keyed: Vec<(Vec<SortValue<'a>>, &'a Row)> = rows
+            .into_iter()
+            .map(|row| {
+                (
+                    q.order.iter().map(|s| sort_value(row, s.field)).collect(),
+                    row,
+                )
+            })
+            .collect();
+        keyed.sort_by(|(a, _), (b, _)| compare(a, b, &q.order));
+        rows = keyed.into_iter().map(|(_, row)| row).collect();
     }
     rows
+}
+
+/// A row's value for one `ORDER BY` field.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue<'a> {
+    Time(Option<i64>),
+    Key(&'a str, u64),
+    Id(u64),
+}
+
+fn sort_value(row: &Row, field: SortField) -> SortValue<'_> {
+    match field {
+        SortField::Updated => SortValue::Time(issue_time(row, "updated")),
+        SortField::Created => SortValue::Time(issue_time(row, "created")),
+        SortField::Key => {
+            let (project, number) = key_parts(row);
+            SortValue::Key(project, number)
+        }
+        SortField::Id => SortValue::Id(numeric_id(row)),
+    }
 }
 
 fn numeric_id(row: &Row) -> u64 {
@@ -120,15 +152,9 @@ fn key_parts(row: &Row) -> (&str, u64) {
     }
 }
 
-fn compare(a: &Row, b: &Row, order: &[Sort]) -> Ordering {
-    for s in order {
-        let ord = match s.field {
-            SortField::Updated => issue_time(a, "updated").cmp(&issue_time(b, "updated")),
-            SortField::Created => issue_time(a, "created").cmp(&issue_time(b, "created")),
-            SortField::Key => key_parts(a).cmp(&key_parts(b)),
-            SortField::Id => numeric_id(a).cmp(&numeric_id(b)),
-        };
-        let ord = if s.descending { ord.reverse() } else { ord };
+fn compare(a: &[SortValue<'_>], b: &[SortValue<'_>], order: &[Sort]) -> Ordering {
+    for ((a, b), s) in a.iter().zip(b).zip(order) {
+        let ord = if s.descending { b.cmp(a) } else { a.cmp(b) };
         if ord != Ordering::Equal {
             return ord;
         }
