@@ -42,7 +42,8 @@ pub fn raw_field(item: &RawValue, field: &str) -> Result<Option<String>, serde_j
 
 /// One top-level field of a raw JSON object, as the bytes sent (`null` included), without
 /// decoding the rest; `Ok(None)` when the object has no such field. Tells a field that is
-/// there from one that is not, whatever its value.
+/// there from one that is not, whatever its value. An object that repeats the field gives
+/// its first occurrence.
 ///
 /// ```
 /// let item = serde_json::value::RawValue::from_string(r#"{"id":7,"pull_request":{"url":"u"},"milestone":null}"#.into()).unwrap();
@@ -55,30 +56,87 @@ pub fn raw_member<'a>(
     item: &'a RawValue,
     field: &str,
 ) -> Result<Option<&'a RawValue>, serde_json::Error> {
+    let mut found = None;
     let mut de = serde_json::Deserializer::from_str(item.get());
-    de.deserialize_map(FieldVisitor { field })
+    let read = de.deserialize_map(FieldVisitor {
+        field,
+        found: &mut found,
+    });
+    match read {
+        // Read to the end: the object has no such field.
+        Ok(()) => Ok(None),
+        // The visitor stopped at the field (see `FieldVisitor`).
+        Err(_) if found.is_some() => Ok(found),
+        Err(e) => Err(e),
+    }
 }
 
-struct FieldVisitor<'a> {
+/// Reads an object's keys until `field` and stops there: the rest of an item (most of it:
+/// ids come first) need not be read, because a `RawValue` is valid JSON already. Serde's
+/// only early exit is an error, so the visitor leaves the value in `found` and fails; the
+/// caller takes a filled `found` as success.
+struct FieldVisitor<'a, 'de> {
     field: &'a str,
+    found: &'a mut Option<&'de RawValue>,
 }
 
-impl<'de> Visitor<'de> for FieldVisitor<'_> {
-    type Value = Option<&'de RawValue>;
+impl<'de> Visitor<'de> for FieldVisitor<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an object with a field `{}`", self.field)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key == self.field {
-                found = Some(map.next_value::<&'de RawValue>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                *self.found = Some(map.next_value::<&'de RawValue>()?);
+                return Err(de::Error::custom("stopped at the field"));
             }
+            map.next_value::<IgnoredAny>()?;
         }
-        Ok(found)
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(json: &str) -> RawItem {
+        RawValue::from_string(json.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn a_field_is_found_wherever_it_is_and_only_at_the_top_level() {
+        let issue = item(
+            r#"{"expand":"","id":"10","fields":{"key":"inner","big":[1,2,{"a":"b"}]},"key":"P-1"}"#,
+        );
+        assert_eq!(raw_field(&issue, "id").unwrap().as_deref(), Some("10"));
+        assert_eq!(raw_field(&issue, "key").unwrap().as_deref(), Some("P-1"));
+        assert_eq!(raw_field(&issue, "big").unwrap(), None);
+        assert_eq!(
+            raw_member(&issue, "fields").unwrap().map(|v| v.get()),
+            Some(r#"{"key":"inner","big":[1,2,{"a":"b"}]}"#)
+        );
+    }
+
+    #[test]
+    fn a_repeated_field_gives_its_first_occurrence() {
+        let issue = item(r#"{"id":"1","id":"2"}"#);
+        assert_eq!(raw_field(&issue, "id").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn escaped_keys_compare_decoded_and_wrong_shapes_are_errors() {
+        assert_eq!(
+            raw_field(&item(r#"{"\u0069d":5}"#), "id")
+                .unwrap()
+                .as_deref(),
+            Some("5")
+        );
+        assert!(raw_member(&item(r#""id""#), "id").is_err());
+        let err = raw_field(&item(r#"{"id":{"x":1}}"#), "id").unwrap_err();
+        assert!(err.to_string().contains("`id` is an object"), "{err}");
     }
 }
