@@ -216,20 +216,24 @@ impl Table {
         self.alias.get(id_or_alias).cloned()
     }
 
+    /// Where the item with this id or alias is: (group, row). One lookup for an id, the
+    /// common case (every item of every served page); an alias takes a second.
+    fn position(&self, id_or_alias: &str) -> Option<(u32, u32)> {
+        match self.owner.get(id_or_alias) {
+            Some(&at) => Some(at),
+            None => self.owner.get(self.alias.get(id_or_alias)?).copied(),
+        }
+    }
+
     /// The row with this id or alias.
     pub(crate) fn get(&self, id_or_alias: &str) -> Option<&Row> {
-        // One lookup for an id, the common case; aliases take a second.
-        let &(g, r) = match self.owner.get(id_or_alias) {
-            Some(at) => at,
-            None => self.owner.get(self.alias.get(id_or_alias)?)?,
-        };
+        let (g, r) = self.position(id_or_alias)?;
         Some(&self.groups[g as usize].rows[r as usize])
     }
 
     /// The group (parent) that holds this id or alias.
     pub(crate) fn group_of(&self, id_or_alias: &str) -> Option<&str> {
-        let id = self.resolve(id_or_alias)?;
-        let &(g, _) = self.owner.get(&*id)?;
+        let (g, _) = self.position(id_or_alias)?;
         Some(&self.groups[g as usize].name)
     }
 
