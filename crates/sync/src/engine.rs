@@ -44,6 +44,14 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Whether a transaction of `items` writes (items and deletions) and `bytes` of JSON
+    /// has reached the batch limits.
+    fn batch_full(&self, items: usize, bytes: usize) -> bool {
+        items >= self.batch_size.max(1) || bytes >= self.batch_bytes
+    }
+}
+
 /// What a kind's run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -349,8 +357,7 @@ impl KindJob<'_> {
                 Some(ItemChange::Delete(id)) => deletes.push(id),
                 None => {}
             }
-            let full = items.len() + deletes.len() >= self.settings.batch_size
-                || bytes >= self.settings.batch_bytes;
+            let full = self.settings.batch_full(items.len() + deletes.len(), bytes);
             if full || (end && !(items.is_empty() && deletes.is_empty())) {
                 self.write(std::mem::take(&mut items), &deletes, None)
                     .await?;
@@ -487,25 +494,21 @@ fn item_write(kind: &KindInfo, record: Record) -> Result<ItemWrite, KindError> {
 }
 
 /// One transaction's worth of a full stream, and the checkpoint after its last item.
-struct Batch {
+struct Batch<'a> {
     items: Vec<ItemWrite>,
     checkpoint: Option<String>,
     /// The JSON bytes of `items`.
     bytes: usize,
-    size: usize,
-    max_bytes: usize,
-    max_time: Duration,
+    settings: &'a Settings,
 }
 
-impl Batch {
-    fn new(settings: &Settings) -> Self {
+impl<'a> Batch<'a> {
+    fn new(settings: &'a Settings) -> Self {
         Self {
             items: Vec::new(),
             checkpoint: None,
             bytes: 0,
-            size: settings.batch_size.max(1),
-            max_bytes: settings.batch_bytes,
-            max_time: settings.batch_time,
+            settings,
         }
     }
 
@@ -515,7 +518,7 @@ impl Batch {
             Some(record) => (self.items.len() + 1, self.bytes + record.item.get().len()),
             None => (self.items.len(), self.bytes),
         };
-        items >= self.size || bytes >= self.max_bytes
+        self.settings.batch_full(items, bytes)
     }
 
     fn push(&mut self, kind: &KindInfo, record: Record) -> Result<(), KindError> {
@@ -536,7 +539,7 @@ impl Batch {
         // before its JSON moves into the batch.
         let mut last = None;
         let mut ended = false;
-        let deadline = tokio::time::Instant::now() + self.max_time;
+        let deadline = tokio::time::Instant::now() + self.settings.batch_time;
         while !self.full(&last) {
             let next = if last.is_none() {
                 records.try_next().await?
