@@ -1,36 +1,86 @@
-//! How the SQLite store keeps an item's JSON: LZ4-compressed when that makes it smaller.
+//! How the SQLite store keeps an item's JSON: LZ4-compressed when that makes it smaller,
+//! against a dictionary of the item's kind.
 //!
 //! A full sync writes every byte of every item twice in WAL mode (the log, then the
-//! database at the checkpoint). Jira's JSON is repetitive: LZ4, item by item, halves it
-//! (100k simulator issues: 506 MB of JSON, a 247 MB file instead of 601 MB), and the
-//! kernel copies and the disk syncs what is saved. The
-//! stored value says what it is: TEXT is the JSON itself (as every store wrote it before
-//! compression, and as bodies that do not shrink are still written), a BLOB is what
-//! [`encode`] made. Reads give back the exact bytes the API served.
+//! database at the checkpoint). Jira's JSON is repetitive within an item, and items of a
+//! kind share most of their bytes (field names, URLs, the same users and statuses), which
+//! an item compressed alone pays for again. LZ4 seeded with one earlier item of the kind
+//! (its [`Dict`]) compresses as fast as LZ4 alone and stores half as much: 100k simulator
+//! issues, 506 MB of JSON, make a 119 MB file (233 MB with LZ4 alone, 601 MB as text), and
+//! the kernel copies and the disk syncs what is saved. The stored value says what it is:
+//! TEXT is the JSON itself (as every store wrote it before compression, and as bodies that
+//! do not shrink are still written), a BLOB is what [`encode`] made. Reads give back the
+//! exact bytes the API served.
+
+use std::collections::HashMap;
 
 /// The first byte of a compressed body: which codec follows. A store written by a newer
 /// ocean with another codec is refused by its schema version before any body is read;
 /// the tag makes a damaged or foreign BLOB an error instead of garbage.
 const LZ4_BLOCK: u8 = 1;
 
+/// An LZ4 block compressed against a dictionary: the dictionary's id follows the length.
+const LZ4_DICT: u8 = 2;
+
 /// Header of a compressed body: the tag, then the JSON's length (u32, little-endian).
 const HEADER: usize = 5;
+
+/// Header of a body compressed against a dictionary: [`HEADER`], then the dictionary's id
+/// (u32, little-endian).
+const DICT_HEADER: usize = HEADER + 4;
 
 /// LZ4 cannot expand a block more than ~255 times: a larger recorded length is damage,
 /// refused before it sizes an allocation.
 const MAX_RATIO: usize = 255;
 
-/// `json` compressed for storage as a BLOB ([`LZ4_BLOCK`], its length, the LZ4 block), or
-/// `None` when that is not smaller: then it is stored as it is (TEXT).
-pub(crate) fn encode(json: &str) -> Option<Vec<u8>> {
+/// Shorter items make poor dictionaries (and short kinds gain little from one).
+const DICT_MIN: usize = 256;
+
+/// The longest dictionary: LZ4 hashes all of it for every item it compresses.
+const DICT_MAX: usize = 8 * 1024;
+
+/// A kind's compression dictionary, as the store keeps it (`body_dicts`): the first
+/// [`DICT_MAX`] bytes of an item of the kind.
+pub(crate) struct Dict {
+    /// Its row id, recorded in every body compressed against it.
+    pub(crate) id: u32,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// The dictionaries a read may need, by id.
+pub(crate) type Dicts = HashMap<u32, Vec<u8>>;
+
+/// The dictionary `json` would make for its kind, if it is long enough to make one.
+pub(crate) fn dictionary_of(json: &str) -> Option<&[u8]> {
+    (json.len() >= DICT_MIN).then(|| &json.as_bytes()[..json.len().min(DICT_MAX)])
+}
+
+/// `json` compressed for storage as a BLOB (the tag, its length, the dictionary's id if
+/// any, the LZ4 block), or `None` when that is not smaller: then it is stored as it is
+/// (TEXT).
+pub(crate) fn encode(json: &str, dict: Option<&Dict>) -> Option<Vec<u8>> {
     let len = u32::try_from(json.len()).ok()?;
-    let bound = HEADER + lz4_flex::block::get_maximum_output_size(json.len());
-    let mut out = vec![0u8; bound];
-    out[0] = LZ4_BLOCK;
+    let header = if dict.is_some() { DICT_HEADER } else { HEADER };
+    let mut out = vec![0u8; header + lz4_flex::block::get_maximum_output_size(json.len())];
     out[1..HEADER].copy_from_slice(&len.to_le_bytes());
-    match lz4_flex::block::compress_into(json.as_bytes(), &mut out[HEADER..]) {
-        Ok(n) if HEADER + n < json.len() => {
-            out.truncate(HEADER + n);
+    let written = match dict {
+        Some(dict) => {
+            out[0] = LZ4_DICT;
+            out[HEADER..DICT_HEADER].copy_from_slice(&dict.id.to_le_bytes());
+            lz4_flex::block::compress_into_with_dict(
+                json.as_bytes(),
+                &mut out[DICT_HEADER..],
+                &dict.bytes,
+            )
+        }
+        None => {
+            out[0] = LZ4_BLOCK;
+            lz4_flex::block::compress_into(json.as_bytes(), &mut out[HEADER..])
+        }
+    };
+    match written {
+        Ok(n) if header + n < json.len() => {
+            out.truncate(header + n);
             Some(out)
         }
         // Incompressible (or, impossibly, over the bound the crate itself gave).
@@ -47,6 +97,9 @@ pub(crate) enum BodyError {
     /// A codec tag this binary does not know.
     #[error("an item body has unknown encoding {0}")]
     UnknownCodec(u8),
+    /// Compressed against a dictionary the store does not have (for the item's kind).
+    #[error("an item body needs compression dictionary {0}, which the store does not have")]
+    UnknownDict(u32),
     /// The recorded length cannot come from the compressed bytes that follow.
     #[error("a compressed item body records {len} bytes, impossible from {compressed}")]
     BadLength {
@@ -63,18 +116,27 @@ pub(crate) enum BodyError {
     NotUtf8,
 }
 
-/// The JSON of a stored BLOB body.
-pub(crate) fn decode(blob: &[u8]) -> Result<String, BodyError> {
+/// The JSON of a stored BLOB body; `dicts` holds the dictionaries of its kind.
+pub(crate) fn decode(blob: &[u8], dicts: &Dicts) -> Result<String, BodyError> {
+    let u32_at = |at: usize| {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&blob[at..at + 4]);
+        u32::from_le_bytes(b)
+    };
     if blob.len() < HEADER {
         return Err(BodyError::Truncated(blob.len()));
     }
-    if blob[0] != LZ4_BLOCK {
-        return Err(BodyError::UnknownCodec(blob[0]));
-    }
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&blob[1..HEADER]);
-    let len = u32::from_le_bytes(len) as usize;
-    let block = &blob[HEADER..];
+    let (block, dict) = match blob[0] {
+        LZ4_BLOCK => (&blob[HEADER..], None),
+        LZ4_DICT if blob.len() < DICT_HEADER => return Err(BodyError::Truncated(blob.len())),
+        LZ4_DICT => {
+            let id = u32_at(HEADER);
+            let dict = dicts.get(&id).ok_or(BodyError::UnknownDict(id))?;
+            (&blob[DICT_HEADER..], Some(dict.as_slice()))
+        }
+        tag => return Err(BodyError::UnknownCodec(tag)),
+    };
+    let len = u32_at(1) as usize;
     if len > block.len().saturating_mul(MAX_RATIO) {
         return Err(BodyError::BadLength {
             len,
@@ -82,7 +144,11 @@ pub(crate) fn decode(blob: &[u8]) -> Result<String, BodyError> {
         });
     }
     let mut out = vec![0u8; len];
-    match lz4_flex::block::decompress_into(block, &mut out) {
+    let decompressed = match dict {
+        Some(dict) => lz4_flex::block::decompress_into_with_dict(block, &mut out, dict),
+        None => lz4_flex::block::decompress_into(block, &mut out),
+    };
+    match decompressed {
         Ok(n) if n == len => {}
         Ok(n) => return Err(BodyError::Lz4(format!("{n} bytes, {len} recorded"))),
         Err(e) => return Err(BodyError::Lz4(e.to_string())),
@@ -94,11 +160,20 @@ pub(crate) fn decode(blob: &[u8]) -> Result<String, BodyError> {
 mod tests {
     use super::*;
 
-    fn roundtrip(json: &str) -> String {
-        match encode(json) {
+    fn roundtrip(json: &str, dict: Option<&Dict>) -> String {
+        let dicts: Dicts = dict.iter().map(|d| (d.id, d.bytes.clone())).collect();
+        match encode(json, dict) {
             None => json.to_string(),
-            Some(b) => decode(&b).unwrap(),
+            Some(b) => decode(&b, &dicts).unwrap(),
         }
+    }
+
+    /// An issue-like item: what items of a kind share, and what is their own.
+    fn issue(n: u32) -> String {
+        format!(
+            r#"{{"id":"{n}","self":"https://x.example/rest/api/3/issue/{n}","fields":{{"summary":"Fix \u00e9 {n} ☃","status":{{"self":"https://x.example/rest/api/3/status/1","name":"To Do"}},"assignee":{{"displayName":"Ada {m}","self":"https://x.example/rest/api/3/user?accountId={m}"}}}}}}"#,
+            m = n * 7919
+        )
     }
 
     #[test]
@@ -107,37 +182,82 @@ mod tests {
             r#"{{"id":"1","fields":{{"summary":"é ü \u00e9 ☃","description":"{}"}}}}"#,
             "ab".repeat(2000)
         );
-        let b = encode(&json).expect("compressed");
+        let b = encode(&json, None).expect("compressed");
         assert!(b.len() < json.len() / 4, "{} of {}", b.len(), json.len());
-        assert_eq!(roundtrip(&json), json);
+        assert_eq!(roundtrip(&json, None), json);
+    }
+
+    #[test]
+    fn a_dictionary_of_the_kind_shrinks_its_items_and_they_come_back_byte_equal() {
+        let dict = Dict {
+            id: 7,
+            bytes: dictionary_of(&issue(1)).expect("long enough").to_vec(),
+        };
+        let item = issue(2);
+        let alone = encode(&item, None).map_or(item.len(), |b| b.len());
+        let seeded = encode(&item, Some(&dict)).expect("compressed");
+        assert!(seeded.len() * 2 < alone, "{} vs {alone}", seeded.len());
+        assert_eq!(roundtrip(&item, Some(&dict)), item);
+        // Another id, another dictionary: the body names the one it needs.
+        let other = Dicts::from([(8, dict.bytes.clone())]);
+        assert!(matches!(
+            decode(&seeded, &other),
+            Err(BodyError::UnknownDict(7))
+        ));
+        assert!(matches!(
+            decode(&seeded[..DICT_HEADER - 1], &other),
+            Err(BodyError::Truncated(_))
+        ));
+    }
+
+    #[test]
+    fn short_items_make_no_dictionary_and_long_ones_a_bounded_one() {
+        assert_eq!(dictionary_of(r#"{"id":"1"}"#), None);
+        let long = "x".repeat(DICT_MAX * 2);
+        assert_eq!(dictionary_of(&long).map(<[u8]>::len), Some(DICT_MAX));
     }
 
     #[test]
     fn short_or_incompressible_json_stays_plain() {
-        assert_eq!(encode(""), None);
-        assert_eq!(encode(r#"{"id":"1"}"#), None);
+        assert_eq!(encode("", None), None);
+        assert_eq!(encode(r#"{"id":"1"}"#, None), None);
         // Scattered CJK characters: whichever way it is stored, it comes back equal.
         let noise: String = (0u32..1000)
             .map(|i| char::from_u32(0x4e00 + (i * 7919) % 20000).unwrap())
             .collect();
-        assert_eq!(roundtrip(&noise), noise);
+        assert_eq!(roundtrip(&noise, None), noise);
+        let dict = Dict {
+            id: 1,
+            bytes: dictionary_of(&issue(1)).unwrap().to_vec(),
+        };
+        assert_eq!(roundtrip(&noise, Some(&dict)), noise);
     }
 
     #[test]
     fn damaged_bodies_are_errors_not_garbage() {
+        let none = Dicts::new();
         let json = "x".repeat(1000);
-        let good = encode(&json).expect("compressed");
-        assert!(matches!(decode(&good[..3]), Err(BodyError::Truncated(3))));
+        let good = encode(&json, None).expect("compressed");
+        assert!(matches!(
+            decode(&good[..3], &none),
+            Err(BodyError::Truncated(3))
+        ));
         let mut foreign = good.clone();
         foreign[0] = 9;
-        assert!(matches!(decode(&foreign), Err(BodyError::UnknownCodec(9))));
+        assert!(matches!(
+            decode(&foreign, &none),
+            Err(BodyError::UnknownCodec(9))
+        ));
         let mut huge = good.clone();
         huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(decode(&huge), Err(BodyError::BadLength { .. })));
+        assert!(matches!(
+            decode(&huge, &none),
+            Err(BodyError::BadLength { .. })
+        ));
         let mut short = good.clone();
         short[1..5].copy_from_slice(&999u32.to_le_bytes());
-        assert!(matches!(decode(&short), Err(BodyError::Lz4(_))));
+        assert!(matches!(decode(&short, &none), Err(BodyError::Lz4(_))));
         let cut = &good[..good.len() - 2];
-        assert!(decode(cut).is_err());
+        assert!(decode(cut, &none).is_err());
     }
 }

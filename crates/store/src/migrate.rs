@@ -83,6 +83,14 @@ pub(crate) const SQLITE: &[&str] = &[
     // 3: item bodies may be LZ4-compressed BLOBs (see `body.rs`). No table changes: the
     // version alone makes a binary that cannot read them refuse the store up front.
     "SELECT 1;",
+    // 4: bodies compressed against a dictionary of their kind (see `body.rs`), kept here.
+    "CREATE TABLE body_dicts (
+        id INTEGER PRIMARY KEY,
+        provider TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        dict BLOB NOT NULL
+    );
+    CREATE INDEX body_dicts_kind ON body_dicts (provider, kind);",
 ];
 
 /// PostgreSQL migrations, in order (same schema as [`SQLITE`]).
@@ -160,10 +168,12 @@ pub(crate) const POSTGRES: &[&str] = &[
     );",
     // 3: kept in step with SQLite's version 3 (compressed bodies there; nothing here).
     "SELECT 1;",
+    // 4: kept in step with SQLite's version 4 (compression dictionaries there).
+    "SELECT 1;",
 ];
 
 /// The newest schema version this binary knows (both backends share it).
-pub const SUPPORTED: i64 = 3;
+pub const SUPPORTED: i64 = 4;
 
 const _: () = assert!(SQLITE.len() as i64 == SUPPORTED && POSTGRES.len() as i64 == SUPPORTED);
 

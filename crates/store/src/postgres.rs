@@ -364,11 +364,13 @@ impl Store for PgStore {
     async fn kind_state(&self, scope: &Scope, kind: &str) -> Result<KindState> {
         let e = pg_err(&self.inner.display, "read kind state");
         let mut conn = self.inner.conn().await?;
-        let [current, state] = conn
+        let [current, state, live] = conn
             .prepare([
                 CURRENT_RUN,
                 "SELECT bookmark, checkpoint, checkpoint_run, done_run FROM kind_state
                  WHERE provider = $1 AND tenant = $2 AND kind = $3",
+                "SELECT EXISTS (SELECT 1 FROM items
+                 WHERE provider = $1 AND tenant = $2 AND kind = $3 AND NOT tombstone)",
             ])
             .await
             .map_err(&e)?;
@@ -379,8 +381,16 @@ impl Store for PgStore {
             .await
             .map_err(&e)?
             .map(|r| r.get(0));
+        let live_items: bool = tx
+            .query_one(&live, &[p, t, &kind])
+            .await
+            .map_err(&e)?
+            .get(0);
         let Some(row) = tx.query_opt(&state, &[p, t, &kind]).await.map_err(&e)? else {
-            return Ok(KindState::default());
+            return Ok(KindState {
+                live_items,
+                ..KindState::default()
+            });
         };
         tx.commit().await.map_err(&e)?;
         let in_current = |r: Option<i64>| current.is_some() && r == current;
@@ -389,6 +399,7 @@ impl Store for PgStore {
             bookmark: row.get(0),
             checkpoint: checkpoint.filter(|_| in_current(row.get(2))),
             done_in_run: in_current(row.get(3)),
+            live_items,
         })
     }
 

@@ -17,7 +17,7 @@ use futures::stream::BoxStream;
 use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::body::{self, BodyError};
+use crate::body::{self, BodyError, Dict, Dicts};
 use crate::common::{Compared, compare, content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
@@ -214,8 +214,9 @@ fn migrate_conn(conn: &Connection, store: &str) -> Result<()> {
 }
 
 /// An item's JSON from column `idx` of `row`: TEXT as it is (every body before
-/// compression, and those it does not shrink), a BLOB decompressed (see [`body`]).
-fn read_body(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<String> {
+/// compression, and those it does not shrink), a BLOB decompressed (see [`body`]) with
+/// `dicts`, those of the item's kind.
+fn read_body(row: &rusqlite::Row<'_>, idx: usize, dicts: &Dicts) -> rusqlite::Result<String> {
     let failed = |ty, e: Box<dyn std::error::Error + Send + Sync>| {
         rusqlite::Error::FromSqlConversionFailure(idx, ty, e)
     };
@@ -223,13 +224,59 @@ fn read_body(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<String> {
         ValueRef::Text(t) => {
             String::from_utf8(t.to_vec()).map_err(|e| failed(Type::Text, e.into()))
         }
-        ValueRef::Blob(b) => body::decode(b).map_err(|e| failed(Type::Blob, e.into())),
+        ValueRef::Blob(b) => body::decode(b, dicts).map_err(|e| failed(Type::Blob, e.into())),
         other => Err(rusqlite::Error::InvalidColumnType(
             idx,
             "json".into(),
             other.data_type(),
         )),
     }
+}
+
+/// The compression dictionaries of `kind` ([`body::Dict`]), by id.
+fn kind_dicts(conn: &Connection, provider: &str, kind: &str) -> rusqlite::Result<Dicts> {
+    conn.prepare_cached("SELECT id, dict FROM body_dicts WHERE provider = ?1 AND kind = ?2")?
+        .query_map(params![provider, kind], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?))
+        })?
+        // An id past u32 was never written into a body.
+        .filter_map(|row| {
+            row.map(|(id, dict)| u32::try_from(id).ok().map(|id| (id, dict)))
+                .transpose()
+        })
+        .collect()
+}
+
+/// The dictionary `kind`'s bodies are compressed against: the newest stored, or else one
+/// made of the first of `items` long enough, stored now, in the transaction that writes
+/// the bodies compressed against it.
+fn kind_dict(
+    tx: &Connection,
+    provider: &str,
+    kind: &str,
+    items: &[ItemWrite],
+) -> rusqlite::Result<Option<Dict>> {
+    let stored = tx
+        .prepare_cached(
+            "SELECT id, dict FROM body_dicts WHERE provider = ?1 AND kind = ?2
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![provider, kind], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (id, bytes) = match stored {
+        Some(stored) => stored,
+        None => {
+            let Some(bytes) = items.iter().find_map(|i| body::dictionary_of(&i.json)) else {
+                return Ok(None);
+            };
+            tx.prepare_cached("INSERT INTO body_dicts (provider, kind, dict) VALUES (?1, ?2, ?3)")?
+                .execute(params![provider, kind, bytes])?;
+            (tx.last_insert_rowid(), bytes.to_vec())
+        }
+    };
+    Ok(u32::try_from(id).ok().map(|id| Dict { id, bytes }))
 }
 
 /// The stored value of `item`'s JSON: `compressed` ([`body::encode`]) if it is some.
@@ -327,6 +374,7 @@ impl crate::export::ExportSource for SqliteExport {
         run(&self.0, "export", move |conn, store| {
             let (id, tenant) = after.unwrap_or_default();
             let go = || -> rusqlite::Result<Vec<CatalogItem>> {
+                let dicts = kind_dicts(conn, &provider, &kind)?;
                 let mut stmt = conn.prepare_cached(&format!(
                     "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
                      FROM items i JOIN item_json j ON j.item = i.item
@@ -349,7 +397,7 @@ impl crate::export::ExportSource for SqliteExport {
                         id: r.get(0)?,
                         tenant: r.get(1)?,
                         parent,
-                        json: read_body(r, 4)?,
+                        json: read_body(r, 4, &dicts)?,
                     })
                 })?;
                 rows.collect()
@@ -413,11 +461,12 @@ fn apply_tx(
         let mut rewrite_json =
             tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
         let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
+        let dict = kind_dict(&tx, p, kind, items)?;
         std::thread::scope(|threads| -> rusqlite::Result<()> {
             let mut bodies = if load {
-                Bodies::ahead(threads, items)
+                Bodies::ahead(threads, items, dict.as_ref())
             } else {
-                Bodies::Inline
+                Bodies::Inline(dict.as_ref())
             };
             for item in items {
                 let hash = content_hash(item);
@@ -588,14 +637,27 @@ impl Store for SqliteStore {
                     .optional()
                 })
                 .map_err(e)?;
+            let live_items = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM items
+                     WHERE provider = ?1 AND kind = ?2 AND tenant = ?3 AND tombstone = 0)",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![scope.provider, kind, scope.tenant], |r| r.get(0))
+                })
+                .map_err(e)?;
             let Some((bookmark, checkpoint, checkpoint_run, done_run)) = row else {
-                return Ok(KindState::default());
+                return Ok(KindState {
+                    live_items,
+                    ..KindState::default()
+                });
             };
             let in_current = |r: Option<i64>| current.is_some() && r == current;
             Ok(KindState {
                 bookmark,
                 checkpoint: checkpoint.filter(|_| in_current(checkpoint_run)),
                 done_in_run: in_current(done_run),
+                live_items,
             })
         })
         .await

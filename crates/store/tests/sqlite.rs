@@ -161,6 +161,78 @@ async fn a_damaged_compressed_body_is_a_corrupt_store_not_garbage() {
     assert!(e.to_string().contains("unknown encoding 9"), "{e}");
 }
 
+#[tokio::test]
+async fn each_kind_is_compressed_against_one_dictionary_kept_with_its_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = ocean_store::open(path.to_str().unwrap()).await.unwrap();
+    let write = |ids: std::ops::Range<usize>| -> Vec<ocean_store::ItemWrite> {
+        ids.map(|i| ocean_store::ItemWrite {
+            id: i.to_string(),
+            parent: None,
+            json: big_json(&i.to_string()),
+        })
+        .collect()
+    };
+    // A load (compressed ahead), a later webhook-sized write (inline), another kind.
+    for (kind, items) in [
+        ("issue", write(0..100)),
+        ("issue", write(100..101)),
+        ("board", write(0..3)),
+    ] {
+        store
+            .apply(&scope(), None, kind, &items, &[], None)
+            .await
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let dicts: Vec<(i64, String)> = conn
+        .prepare("SELECT id, kind FROM body_dicts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(dicts, [(1, "issue".to_string()), (2, "board".to_string())]);
+    // Every body: codec 2 (LZ4 with a dictionary), then the id of its kind's dictionary.
+    let bodies: Vec<(String, Vec<u8>)> = conn
+        .prepare("SELECT i.kind, j.json FROM items i JOIN item_json j ON j.item = i.item")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(bodies.len(), 104);
+    for (kind, body) in &bodies {
+        let dict = if kind == "issue" { 1u32 } else { 2 };
+        assert_eq!(body[0], 2, "{kind}");
+        assert_eq!(body[5..9], dict.to_le_bytes(), "{kind}");
+    }
+    let mut want: Vec<_> = (0..3)
+        .map(|i| (i.to_string(), big_json(&i.to_string())))
+        .chain((0..101).map(|i| (i.to_string(), big_json(&i.to_string()))))
+        .collect();
+    want.sort();
+    let mut got: Vec<_> = exported(&*store)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+
+    // Without its dictionary a body cannot be read: a corrupt store, not garbage.
+    conn.execute("DELETE FROM body_dicts WHERE kind = 'board'", [])
+        .unwrap();
+    let e = exported(&*store)
+        .await
+        .into_iter()
+        .find_map(Result::err)
+        .expect("the boards fail");
+    assert!(matches!(e, Error::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains("dictionary 2"), "{e}");
+}
+
 /// `big_json` of `id`, version `v`.
 fn versioned(id: usize, v: u32) -> ocean_store::ItemWrite {
     ocean_store::ItemWrite {

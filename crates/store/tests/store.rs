@@ -489,7 +489,8 @@ async fn finish_kind_keeps_bookmark_on_success_only(f: &Fixture) {
         ocean_store::KindState {
             bookmark: Some(T0),
             checkpoint: None,
-            done_in_run: true
+            done_in_run: true,
+            live_items: true,
         }
     );
     f.store.finish_run(&s, run).await.unwrap();
@@ -520,7 +521,8 @@ async fn finish_kind_keeps_bookmark_on_success_only(f: &Fixture) {
         ocean_store::KindState {
             bookmark: Some(T0),
             checkpoint: None,
-            done_in_run: false
+            done_in_run: false,
+            live_items: true,
         }
     );
     // A kind that never had state gets it on its first success.

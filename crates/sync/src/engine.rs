@@ -296,10 +296,11 @@ impl KindJob<'_> {
                     .provider
                     .full(self.kind.name, state.checkpoint.as_deref());
                 self.apply_records(records).await?;
-                if self.provider.complete(self.kind.name) {
-                    self.sweep().await?;
-                } else {
+                if !self.provider.complete(self.kind.name) {
                     self.report.capped = true;
+                } else if state.live_items {
+                    // (A first load has nothing to sweep: every live item is one it wrote.)
+                    self.sweep().await?;
                 }
             }
         }

@@ -355,6 +355,48 @@ async fn deletions_beyond_the_threshold_delete_nothing() {
 }
 
 #[tokio::test]
+async fn a_first_run_sweeps_what_webhooks_stored_before_it_unless_the_source_has_it() {
+    for (name, store) in stores("first-sweep").await {
+        let source = Scripted::new(&tenant("first-sweep", &name));
+        for id in 0..10 {
+            source.put("project", id, "a");
+        }
+        // Before any run, webhooks stored a project the source still has and one it
+        // no longer has.
+        let scope = ocean_store::Scope {
+            provider: "scripted".into(),
+            tenant: source.tenant.clone(),
+        };
+        let webhook = |id: &str| ocean_store::ItemWrite {
+            id: id.into(),
+            parent: None,
+            json: format!(r#"{{"id":"{id}","v":"webhook"}}"#),
+        };
+        store
+            .apply(
+                &scope,
+                None,
+                "project",
+                &[webhook("00003"), webhook("00099")],
+                &[],
+                None,
+            )
+            .await
+            .unwrap();
+        let (report, _) = run(&source, store.as_ref(), &[&PROJECT], &settings()).await;
+        let project = &report.kinds[0];
+        assert_eq!(
+            (project.created, project.updated, project.deleted),
+            (9, 1, 1),
+            "{name}: {project:?}"
+        );
+        let live = live_ids(store.as_ref(), "project", &source.tenant).await;
+        assert_eq!(live.len(), 10, "{name}: {live:?}");
+        assert!(!live.contains(&"00099".to_owned()), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_failing_kind_leaves_its_items_and_the_others_run() {
     for (name, store) in stores("isolation").await {
         let source = Scripted::new(&tenant("isolation", &name));

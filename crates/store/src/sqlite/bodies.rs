@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread::Scope;
 
 use crate::ItemWrite;
-use crate::body;
+use crate::body::{self, Dict};
 
 /// Batches smaller than this (a webhook's item, a short tail) are compressed inline: a
 /// thread would cost more than it saves.
@@ -23,27 +23,30 @@ const CHUNK: usize = 16;
 const AHEAD: usize = 4;
 
 /// Where the writer takes each item's stored body from.
-pub(super) enum Bodies {
+pub(super) enum Bodies<'a> {
     /// A helper thread's, one per item of the batch, in order, a chunk at a time (the
     /// chunk being taken from, reversed).
     Ahead {
         chunks: Receiver<Vec<Option<Vec<u8>>>>,
         chunk: Vec<Option<Vec<u8>>>,
+        dict: Option<&'a Dict>,
     },
-    /// Compressed by the writer itself, when it needs them.
-    Inline,
+    /// Compressed by the writer itself, when it needs them, against the dictionary.
+    Inline(Option<&'a Dict>),
 }
 
-impl Bodies {
-    /// Compresses `items` on a thread of `scope`, ahead of the writer.
+impl Bodies<'_> {
+    /// Compresses `items` against `dict` on a thread of `scope`, ahead of the writer.
     pub(super) fn ahead<'scope>(
         scope: &'scope Scope<'scope, '_>,
         items: &'scope [ItemWrite],
-    ) -> Bodies {
+        dict: Option<&'scope Dict>,
+    ) -> Bodies<'scope> {
         let (made, taken) = mpsc::sync_channel(AHEAD);
         scope.spawn(move || {
             for chunk in items.chunks(CHUNK) {
-                let mut bodies: Vec<_> = chunk.iter().map(|i| body::encode(&i.json)).collect();
+                let mut bodies: Vec<_> =
+                    chunk.iter().map(|i| body::encode(&i.json, dict)).collect();
                 bodies.reverse();
                 // The writer stopped (it failed, or it is done).
                 if made.send(bodies).is_err() {
@@ -54,6 +57,7 @@ impl Bodies {
         Bodies::Ahead {
             chunks: taken,
             chunk: Vec::new(),
+            dict,
         }
     }
 
@@ -61,21 +65,25 @@ impl Bodies {
     /// when the writer `wants` it. Called once for every item, in the batch's order.
     pub(super) fn next(&mut self, json: &str, wants: bool) -> Option<Vec<u8>> {
         match self {
-            Bodies::Ahead { chunks, chunk } => {
+            Bodies::Ahead {
+                chunks,
+                chunk,
+                dict,
+            } => {
                 if chunk.is_empty() {
                     match chunks.recv() {
                         Ok(next) => *chunk = next,
                         // The helper is gone: the rest of the batch is compressed inline.
                         Err(_) => {
-                            *self = Bodies::Inline;
+                            *self = Bodies::Inline(*dict);
                             return self.next(json, wants);
                         }
                     }
                 }
                 chunk.pop().flatten().filter(|_| wants)
             }
-            Bodies::Inline if wants => body::encode(json),
-            Bodies::Inline => None,
+            Bodies::Inline(dict) if wants => body::encode(json, *dict),
+            Bodies::Inline(_) => None,
         }
     }
 }
