@@ -9,7 +9,7 @@
 //! issues, 506 MB of JSON, make a 119 MB file (233 MB with LZ4 alone, 601 MB as text), and
 //! the kernel copies and the disk syncs what is saved. The stored value says what it is:
 //! TEXT is the JSON itself (as every store wrote it before compression, and as bodies that
-//! do not shrink are still written), a BLOB is what [`encode`] made. Reads give back the
+//! do not shrink are still written), a BLOB is what a [`Compressor`] made. Reads give back the
 //! exact bytes the API served.
 
 use std::collections::HashMap;
@@ -55,36 +55,57 @@ pub(crate) fn dictionary_of(json: &str) -> Option<&[u8]> {
     (json.len() >= DICT_MIN).then(|| &json.as_bytes()[..json.len().min(DICT_MAX)])
 }
 
-/// `json` compressed for storage as a BLOB (the tag, its length, the dictionary's id if
-/// any, the LZ4 block), or `None` when that is not smaller: then it is stored as it is
-/// (TEXT).
-pub(crate) fn encode(json: &str, dict: Option<&Dict>) -> Option<Vec<u8>> {
-    let len = u32::try_from(json.len()).ok()?;
-    let header = if dict.is_some() { DICT_HEADER } else { HEADER };
-    let mut out = vec![0u8; header + lz4_flex::block::get_maximum_output_size(json.len())];
-    out[1..HEADER].copy_from_slice(&len.to_le_bytes());
-    let written = match dict {
-        Some(dict) => {
-            out[0] = LZ4_DICT;
-            out[HEADER..DICT_HEADER].copy_from_slice(&dict.id.to_le_bytes());
-            lz4_flex::block::compress_into_with_dict(
-                json.as_bytes(),
-                &mut out[DICT_HEADER..],
-                &dict.bytes,
-            )
+/// Compresses items for storage as BLOBs, against a kind's dictionary if any, through
+/// one output buffer it keeps: LZ4 writes into initialised memory only, and zeroing a
+/// fresh buffer for every item cost a quarter of the compression's time.
+pub(crate) struct Compressor<'a> {
+    dict: Option<&'a Dict>,
+    scratch: Vec<u8>,
+}
+
+impl<'a> Compressor<'a> {
+    /// A compressor against `dict` (LZ4 alone without one).
+    pub(crate) fn new(dict: Option<&'a Dict>) -> Self {
+        Compressor {
+            dict,
+            scratch: Vec::new(),
         }
-        None => {
-            out[0] = LZ4_BLOCK;
-            lz4_flex::block::compress_into(json.as_bytes(), &mut out[HEADER..])
+    }
+
+    /// `json` compressed (the tag, its length, the dictionary's id if any, the LZ4
+    /// block), or `None` when that is not smaller: then it is stored as it is (TEXT).
+    pub(crate) fn encode(&mut self, json: &str) -> Option<Vec<u8>> {
+        let len = u32::try_from(json.len()).ok()?;
+        let bound = lz4_flex::block::get_maximum_output_size(json.len());
+        if self.scratch.len() < bound {
+            self.scratch.resize(bound, 0);
         }
-    };
-    match written {
-        Ok(n) if header + n < json.len() => {
-            out.truncate(header + n);
-            Some(out)
+        let (tag, header, written) = match self.dict {
+            Some(dict) => (
+                LZ4_DICT,
+                DICT_HEADER,
+                lz4_flex::block::compress_into_with_dict(
+                    json.as_bytes(),
+                    &mut self.scratch,
+                    &dict.bytes,
+                ),
+            ),
+            None => (
+                LZ4_BLOCK,
+                HEADER,
+                lz4_flex::block::compress_into(json.as_bytes(), &mut self.scratch),
+            ),
+        };
+        // Incompressible (or, impossibly, over the bound the crate itself gave): `None`.
+        let n = written.ok().filter(|n| header + n < json.len())?;
+        let mut out = Vec::with_capacity(header + n);
+        out.push(tag);
+        out.extend_from_slice(&len.to_le_bytes());
+        if let Some(dict) = self.dict {
+            out.extend_from_slice(&dict.id.to_le_bytes());
         }
-        // Incompressible (or, impossibly, over the bound the crate itself gave).
-        _ => None,
+        out.extend_from_slice(&self.scratch[..n]);
+        Some(out)
     }
 }
 
@@ -159,6 +180,10 @@ pub(crate) fn decode(blob: &[u8], dicts: &Dicts) -> Result<String, BodyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(json: &str, dict: Option<&Dict>) -> Option<Vec<u8>> {
+        Compressor::new(dict).encode(json)
+    }
 
     fn roundtrip(json: &str, dict: Option<&Dict>) -> String {
         let dicts: Dicts = dict.iter().map(|d| (d.id, d.bytes.clone())).collect();

@@ -17,7 +17,7 @@ use futures::stream::BoxStream;
 use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::body::{self, BodyError, Dict, Dicts};
+use crate::body::{self, BodyError, Compressor, Dict, Dicts};
 use crate::common::{Compared, compare, content_hash, from_db, to_db};
 use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
@@ -279,7 +279,7 @@ fn kind_dict(
     Ok(u32::try_from(id).ok().map(|id| Dict { id, bytes }))
 }
 
-/// The stored value of `item`'s JSON: `compressed` ([`body::encode`]) if it is some.
+/// The stored value of `item`'s JSON: `compressed` ([`Compressor::encode`]) if it is some.
 fn stored_json<'a>(item: &'a ItemWrite, compressed: &'a Option<Vec<u8>>) -> ToSqlOutput<'a> {
     ToSqlOutput::Borrowed(match compressed {
         Some(b) => ValueRef::Blob(b),
@@ -466,7 +466,7 @@ fn apply_tx(
             let mut bodies = if load {
                 Bodies::ahead(threads, items, dict.as_ref())
             } else {
-                Bodies::Inline(dict.as_ref())
+                Bodies::Inline(Compressor::new(dict.as_ref()))
             };
             for item in items {
                 let hash = content_hash(item);

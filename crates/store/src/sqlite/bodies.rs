@@ -1,6 +1,6 @@
 //! Item bodies compressed ahead of the writer.
 //!
-//! Compressing an item's JSON ([`body::encode`]) costs about as much CPU as writing it,
+//! Compressing an item's JSON ([`Compressor::encode`]) costs about as much CPU as writing it,
 //! and the writer is the one thread a full sync waits on. In a batch of new items (a first
 //! load) a helper thread compresses the batch in order, a few items ahead, while the
 //! writer inserts. A batch of items mostly stored already (a later run) is compressed
@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread::Scope;
 
 use crate::ItemWrite;
-use crate::body::{self, Dict};
+use crate::body::{Compressor, Dict};
 
 /// Batches smaller than this (a webhook's item, a short tail) are compressed inline: a
 /// thread would cost more than it saves.
@@ -31,8 +31,8 @@ pub(super) enum Bodies<'a> {
         chunk: Vec<Option<Vec<u8>>>,
         dict: Option<&'a Dict>,
     },
-    /// Compressed by the writer itself, when it needs them, against the dictionary.
-    Inline(Option<&'a Dict>),
+    /// Compressed by the writer itself, when it needs them.
+    Inline(Compressor<'a>),
 }
 
 impl Bodies<'_> {
@@ -44,9 +44,9 @@ impl Bodies<'_> {
     ) -> Bodies<'scope> {
         let (made, taken) = mpsc::sync_channel(AHEAD);
         scope.spawn(move || {
+            let mut compressor = Compressor::new(dict);
             for chunk in items.chunks(CHUNK) {
-                let mut bodies: Vec<_> =
-                    chunk.iter().map(|i| body::encode(&i.json, dict)).collect();
+                let mut bodies: Vec<_> = chunk.iter().map(|i| compressor.encode(&i.json)).collect();
                 bodies.reverse();
                 // The writer stopped (it failed, or it is done).
                 if made.send(bodies).is_err() {
@@ -61,7 +61,7 @@ impl Bodies<'_> {
         }
     }
 
-    /// The compressed body of the batch's next item, `json` (what [`body::encode`] gives),
+    /// The compressed body of the batch's next item, `json` (what [`Compressor::encode`] gives),
     /// when the writer `wants` it. Called once for every item, in the batch's order.
     pub(super) fn next(&mut self, json: &str, wants: bool) -> Option<Vec<u8>> {
         match self {
@@ -75,14 +75,14 @@ impl Bodies<'_> {
                         Ok(next) => *chunk = next,
                         // The helper is gone: the rest of the batch is compressed inline.
                         Err(_) => {
-                            *self = Bodies::Inline(*dict);
+                            *self = Bodies::Inline(Compressor::new(*dict));
                             return self.next(json, wants);
                         }
                     }
                 }
                 chunk.pop().flatten().filter(|_| wants)
             }
-            Bodies::Inline(dict) if wants => body::encode(json, *dict),
+            Bodies::Inline(compressor) if wants => compressor.encode(json),
             Bodies::Inline(_) => None,
         }
     }
