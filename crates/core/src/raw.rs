@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// One item's JSON, byte for byte as the server sent it: the lossless, fast
@@ -88,14 +88,39 @@ impl<'de> Visitor<'de> for FieldVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == self.field {
+        while let Some(is_field) = map.next_key_seed(KeyIs(self.field))? {
+            if is_field {
                 *self.found = Some(map.next_value::<&'de RawValue>()?);
                 return Err(de::Error::custom("stopped at the field"));
             }
             map.next_value::<IgnoredAny>()?;
         }
         Ok(())
+    }
+}
+
+/// Reads a key and tells whether it is the one sought, without allocating it (serde
+/// gives even a `Cow` key owned): the bytes as sent, or as unescaped into serde_json's
+/// scratch buffer.
+struct KeyIs<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
     }
 }
 
