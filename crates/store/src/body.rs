@@ -13,6 +13,7 @@
 //! exact bytes the API served.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The first byte of a compressed body: which codec follows. A store written by a newer
 /// ocean with another codec is refused by its schema version before any body is read;
@@ -58,14 +59,14 @@ pub(crate) fn dictionary_of(json: &str) -> Option<&[u8]> {
 /// Compresses items for storage as BLOBs, against a kind's dictionary if any, through
 /// one output buffer it keeps: LZ4 writes into initialised memory only, and zeroing a
 /// fresh buffer for every item cost a quarter of the compression's time.
-pub(crate) struct Compressor<'a> {
-    dict: Option<&'a Dict>,
+pub(crate) struct Compressor {
+    dict: Option<Arc<Dict>>,
     scratch: Vec<u8>,
 }
 
-impl<'a> Compressor<'a> {
+impl Compressor {
     /// A compressor against `dict` (LZ4 alone without one).
-    pub(crate) fn new(dict: Option<&'a Dict>) -> Self {
+    pub(crate) fn new(dict: Option<Arc<Dict>>) -> Self {
         Compressor {
             dict,
             scratch: Vec::new(),
@@ -80,7 +81,7 @@ impl<'a> Compressor<'a> {
         if self.scratch.len() < bound {
             self.scratch.resize(bound, 0);
         }
-        let (tag, header, written) = match self.dict {
+        let (tag, header, written) = match self.dict.as_deref() {
             Some(dict) => (
                 LZ4_DICT,
                 DICT_HEADER,
@@ -101,7 +102,7 @@ impl<'a> Compressor<'a> {
         let mut out = Vec::with_capacity(header + n);
         out.push(tag);
         out.extend_from_slice(&len.to_le_bytes());
-        if let Some(dict) = self.dict {
+        if let Some(dict) = &self.dict {
             out.extend_from_slice(&dict.id.to_le_bytes());
         }
         out.extend_from_slice(&self.scratch[..n]);
@@ -182,6 +183,12 @@ mod tests {
     use super::*;
 
     fn encode(json: &str, dict: Option<&Dict>) -> Option<Vec<u8>> {
+        let dict = dict.map(|d| {
+            Arc::new(Dict {
+                id: d.id,
+                bytes: d.bytes.clone(),
+            })
+        });
         Compressor::new(dict).encode(json)
     }
 

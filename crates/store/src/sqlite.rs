@@ -23,7 +23,7 @@ use crate::{
     Applied, CatalogItem, Delivery, Error, ExportFilter, ItemAction, ItemWrite, KindResult,
     KindState, KindStats, Result, RunId, RunInfo, Scope, ScopeLock, Store, Sweep, migrate,
 };
-use bodies::Bodies;
+use bodies::{Bodies, Helper};
 
 /// How long a write waits for another process's write transaction on the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,6 +40,8 @@ struct Inner {
     conn: Mutex<Connection>,
     /// Copies the log into the database off the writer's thread.
     checkpointer: checkpointer::Checkpointer,
+    /// Compresses a load's bodies ahead of the writer.
+    helper: Helper,
 }
 
 /// Maps a SQLite error on `store` during `op` to a typed error.
@@ -88,10 +90,16 @@ impl SqliteStore {
                         source: Box::new(e),
                     })
                 })?;
+            let helper = Helper::start().map_err(|e| Error::Backend {
+                store: d.clone(),
+                op: "start the compressing thread",
+                source: Box::new(e),
+            })?;
             // Lock files sit beside the real file, whichever path or link named it.
             Ok((
                 conn,
                 checkpoints,
+                helper,
                 std::fs::canonicalize(&path).unwrap_or(path),
             ))
         })
@@ -101,13 +109,14 @@ impl SqliteStore {
             op: "open",
             source: Box::new(e),
         })?;
-        let (conn, checkpointer, path) = conn?;
+        let (conn, checkpointer, helper, path) = conn?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 display,
                 conn: Mutex::new(conn),
                 checkpointer,
+                helper,
             }),
         })
     }
@@ -169,12 +178,14 @@ fn open_conn(path: &Path, store: &str) -> Result<Connection> {
             source: format!("cannot use WAL journal mode (got {mode})").into(),
         });
     }
-    // An 8 MiB page cache: 1M items written at the same speed as with 32 MiB (9.5–9.8 s vs
-    // 9.6–10.0 s, alternating) and peak RSS flat from 10k items (see BENCHMARKS.md).
+    // A 6 MiB page cache: what a load reads back is the key index (6.4 MiB at 100k Jira
+    // issues, in 64 KiB pages), and 6 MiB loads those as fast as 8 MiB (1.78 vs 1.83 s,
+    // alternating) with 1–2 MiB less peak RSS; 1M items wrote at the same speed with 8 as
+    // with 32 MiB (9.5–9.8 s vs 9.6–10.0 s). Bodies are written once and never read back.
     // Checkpoints are the checkpointer's: this connection's own, at 4096 pages of log
     // (256 MiB), only bound the log should that thread fall behind.
     conn.execute_batch(
-        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;
+        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -6144;
          PRAGMA wal_autocheckpoint = 4096;",
     )
     .map_err(e("configure"))?;
@@ -408,12 +419,16 @@ impl crate::export::ExportSource for SqliteExport {
     }
 }
 
+/// One [`Store::apply`]: its items, deletions and checkpoint in one transaction; a load's
+/// bodies compressed by `helper`.
+#[allow(clippy::too_many_arguments)]
 fn apply_tx(
     conn: &mut Connection,
+    helper: &Helper,
     scope: &Scope,
     run: Option<RunId>,
     kind: &str,
-    items: &[ItemWrite],
+    items: &Arc<[ItemWrite]>,
     deletes: &[String],
     checkpoint: Option<&str>,
 ) -> rusqlite::Result<Applied> {
@@ -461,74 +476,69 @@ fn apply_tx(
         let mut rewrite_json =
             tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
         let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
-        let dict = kind_dict(&tx, p, kind, items)?;
-        std::thread::scope(|threads| -> rusqlite::Result<()> {
-            let mut bodies = if load {
-                Bodies::ahead(threads, items, dict.as_ref())
-            } else {
-                Bodies::Inline(Compressor::new(dict.as_ref()))
+        let dict = kind_dict(&tx, p, kind, items)?.map(Arc::new);
+        let mut bodies = if load {
+            helper.ahead(items, dict.as_ref())
+        } else {
+            Bodies::Inline(Compressor::new(dict))
+        };
+        for item in items.iter() {
+            let hash = content_hash(item);
+            let (pf, pid) = match &item.parent {
+                Some((f, i)) => (Some(f.as_str()), Some(i.as_str())),
+                None => (None, None),
             };
-            for item in items {
-                let hash = content_hash(item);
-                let (pf, pid) = match &item.parent {
-                    Some((f, i)) => (Some(f.as_str()), Some(i.as_str())),
-                    None => (None, None),
-                };
-                let fresh = params![p, kind, item.id, t, pf, pid, hash, seen_in];
-                // In a load the insert alone tells a new item (one walk of the key index,
-                // not two); an item it finds stored is then looked up.
-                let inserted = load && insert.execute(fresh)? == 1;
-                let found: Option<(i64, Vec<u8>, bool)> = if inserted {
-                    None
-                } else {
-                    find.query_row(params![p, kind, item.id, t], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .optional()?
-                };
-                let stored =
-                    found.map(|(row, old, tombstone)| (row, compare(&old, &hash, item), tombstone));
-                let action = match stored {
-                    None => {
-                        // Not found in this transaction: the insert cannot conflict.
-                        if !inserted && insert.execute(fresh)? != 1 {
-                            return Err(rusqlite::Error::StatementChangedRows(0));
-                        }
-                        let compressed = bodies.next(&item.json, true);
-                        let json = stored_json(item, &compressed);
-                        insert_json.execute(params![tx.last_insert_rowid(), json])?;
+            let fresh = params![p, kind, item.id, t, pf, pid, hash, seen_in];
+            // In a load the insert alone tells a new item (one walk of the key index,
+            // not two); an item it finds stored is then looked up.
+            let inserted = load && insert.execute(fresh)? == 1;
+            let found: Option<(i64, Vec<u8>, bool)> = if inserted {
+                None
+            } else {
+                find.query_row(params![p, kind, item.id, t], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?
+            };
+            let stored =
+                found.map(|(row, old, tombstone)| (row, compare(&old, &hash, item), tombstone));
+            let action = match stored {
+                None => {
+                    // Not found in this transaction: the insert cannot conflict.
+                    if !inserted && insert.execute(fresh)? != 1 {
+                        return Err(rusqlite::Error::StatementChangedRows(0));
+                    }
+                    let compressed = bodies.next(&item.json, true);
+                    let json = stored_json(item, &compressed);
+                    insert_json.execute(params![tx.last_insert_rowid(), json])?;
+                    ItemAction::Created
+                }
+                Some((row, compared, tombstone)) if tombstone || compared == Compared::Differs => {
+                    rewrite.execute(params![row, pf, pid, hash, seen_in])?;
+                    let compressed = bodies.next(&item.json, true);
+                    rewrite_json.execute(params![row, stored_json(item, &compressed)])?;
+                    if tombstone {
                         ItemAction::Created
+                    } else {
+                        ItemAction::Updated
                     }
-                    Some((row, compared, tombstone))
-                        if tombstone || compared == Compared::Differs =>
-                    {
-                        rewrite.execute(params![row, pf, pid, hash, seen_in])?;
-                        let compressed = bodies.next(&item.json, true);
-                        rewrite_json.execute(params![row, stored_json(item, &compressed)])?;
-                        if tombstone {
-                            ItemAction::Created
-                        } else {
-                            ItemAction::Updated
-                        }
+                }
+                Some((row, Compared::SameLegacy, _)) => {
+                    bodies.next(&item.json, false);
+                    // The same parent, the new hash; the body stays.
+                    rewrite.execute(params![row, pf, pid, hash, seen_in])?;
+                    ItemAction::Unchanged
+                }
+                Some((row, _, _)) => {
+                    bodies.next(&item.json, false);
+                    if let Some(run) = seen_in {
+                        seen.execute(params![row, run])?;
                     }
-                    Some((row, Compared::SameLegacy, _)) => {
-                        bodies.next(&item.json, false);
-                        // The same parent, the new hash; the body stays.
-                        rewrite.execute(params![row, pf, pid, hash, seen_in])?;
-                        ItemAction::Unchanged
-                    }
-                    Some((row, _, _)) => {
-                        bodies.next(&item.json, false);
-                        if let Some(run) = seen_in {
-                            seen.execute(params![row, run])?;
-                        }
-                        ItemAction::Unchanged
-                    }
-                };
-                applied.actions.push(action);
-            }
-            Ok(())
-        })?;
+                    ItemAction::Unchanged
+                }
+            };
+            applied.actions.push(action);
+        }
         if !deletes.is_empty() {
             let mut delete = tx.prepare_cached(
                 "UPDATE items SET tombstone = 1, deleted_run = ?5
@@ -689,9 +699,11 @@ impl Store for SqliteStore {
         let (scope, kind) = (scope.clone(), kind.to_string());
         let deletes = deletes.to_vec();
         let checkpoint = checkpoint.map(str::to_string);
+        let inner = Arc::clone(&self.inner);
         self.run("apply", move |conn, store| {
             apply_tx(
                 conn,
+                &inner.helper,
                 &scope,
                 run,
                 &kind,
