@@ -98,8 +98,8 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     report.notes.push(format!(
         "scenario 7, store speed: `ocean sim --items {n}` in its own process; {} runs each, \
          alternating (the SQLite file deleted before each, so each is a first, full run: every \
-         item created, a checkpoint per transaction of up to 2000 items or 8 MiB, then the \
-         sweep); items/s spread \
+         item created, a checkpoint per transaction of up to 2000 items or 8 MiB, no sweep: \
+         nothing was stored before); items/s spread \
          {}–{} (SQLite) vs {}–{} (NDJSON); client CPU {:.2} s vs {:.2} s (median); sim CPU {} vs {}",
         runs[0].len(),
         rate(lo),
