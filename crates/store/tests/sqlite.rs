@@ -161,6 +161,19 @@ async fn a_damaged_compressed_body_is_a_corrupt_store_not_garbage() {
     assert!(e.to_string().contains("unknown encoding 9"), "{e}");
 }
 
+/// Every row of `sql`'s two columns.
+fn pairs<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+) -> Vec<(A, B)> {
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn each_kind_is_compressed_against_one_dictionary_kept_with_its_bodies() {
     let dir = tempfile::tempdir().unwrap();
@@ -186,22 +199,13 @@ async fn each_kind_is_compressed_against_one_dictionary_kept_with_its_bodies() {
             .unwrap();
     }
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let dicts: Vec<(i64, String)> = conn
-        .prepare("SELECT id, kind FROM body_dicts ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let dicts: Vec<(i64, String)> = pairs(&conn, "SELECT id, kind FROM body_dicts ORDER BY id");
     assert_eq!(dicts, [(1, "issue".to_string()), (2, "board".to_string())]);
     // Every body: codec 2 (LZ4 with a dictionary), then the id of its kind's dictionary.
-    let bodies: Vec<(String, Vec<u8>)> = conn
-        .prepare("SELECT i.kind, j.json FROM items i JOIN item_json j ON j.item = i.item")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let bodies: Vec<(String, Vec<u8>)> = pairs(
+        &conn,
+        "SELECT i.kind, j.json FROM items i JOIN item_json j ON j.item = i.item",
+    );
     assert_eq!(bodies.len(), 104);
     for (kind, body) in &bodies {
         let dict = if kind == "issue" { 1u32 } else { 2 };
