@@ -421,19 +421,28 @@ impl crate::export::ExportSource for SqliteExport {
     }
 }
 
+/// What one [`Store::apply`] writes, owned for the blocking pool.
+struct Write {
+    scope: Scope,
+    run: Option<RunId>,
+    kind: String,
+    items: Arc<[ItemWrite]>,
+    deletes: Vec<String>,
+    checkpoint: Option<String>,
+}
+
 /// One [`Store::apply`]: its items, deletions and checkpoint in one transaction; a load's
 /// bodies compressed by `helper`.
-#[allow(clippy::too_many_arguments)]
-fn apply_tx(
-    conn: &mut Connection,
-    helper: &Helper,
-    scope: &Scope,
-    run: Option<RunId>,
-    kind: &str,
-    items: &Arc<[ItemWrite]>,
-    deletes: &[String],
-    checkpoint: Option<&str>,
-) -> rusqlite::Result<Applied> {
+fn apply_tx(conn: &mut Connection, helper: &Helper, write: &Write) -> rusqlite::Result<Applied> {
+    let Write {
+        scope,
+        run,
+        kind,
+        items,
+        deletes,
+        checkpoint,
+    } = write;
+    let (run, kind, checkpoint) = (*run, kind.as_str(), checkpoint.as_deref());
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // A write outside any run (a webhook) counts as seen by the run under way, if any:
     // that run's listing may have passed before the item existed, and its sweep must not
@@ -698,22 +707,17 @@ impl Store for SqliteStore {
         deletes: &[String],
         checkpoint: Option<&str>,
     ) -> Result<Applied> {
-        let (scope, kind) = (scope.clone(), kind.to_string());
-        let deletes = deletes.to_vec();
-        let checkpoint = checkpoint.map(str::to_string);
+        let write = Write {
+            scope: scope.clone(),
+            run,
+            kind: kind.to_string(),
+            items,
+            deletes: deletes.to_vec(),
+            checkpoint: checkpoint.map(str::to_string),
+        };
         let inner = Arc::clone(&self.inner);
         self.run("apply", move |conn, store| {
-            apply_tx(
-                conn,
-                &inner.helper,
-                &scope,
-                run,
-                &kind,
-                &items,
-                &deletes,
-                checkpoint.as_deref(),
-            )
-            .map_err(|e| db_err(store, "apply", e))
+            apply_tx(conn, &inner.helper, &write).map_err(|e| db_err(store, "apply", e))
         })
         .await
     }

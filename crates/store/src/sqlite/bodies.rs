@@ -5,8 +5,8 @@
 //! first load) the store's helper thread compresses the batch in order, a few items ahead,
 //! while the writer inserts. A batch of items mostly stored already (a later run) is
 //! compressed inline, and only what changed: compressing ahead would spend CPU on
-//! unchanged items. The helper lives as long as the store: a thread per batch left each
-//! its own malloc arena, and a long load's memory grew with their number.
+//! unchanged items. The helper lives as long as the store, like the checkpointer: no
+//! thread is started per batch.
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
