@@ -75,10 +75,10 @@ pub struct KindState {
     pub checkpoint: Option<String>,
     /// Whether this kind already finished (successfully) in the current unfinished run.
     pub done_in_run: bool,
-    /// Whether any live item of this kind is stored in the scope. Without one, a full
-    /// stream's sweep has nothing to look at: every live item then is one the run wrote,
-    /// or a webhook wrote while it ran (and counted as seen by it).
-    pub live_items: bool,
+    /// The scope holds no live item of this kind. A full stream's sweep then has nothing
+    /// to look at: every live item after it is one the run wrote, or a webhook wrote while
+    /// it ran (counted as seen by the run). `false`, the default, always lets it sweep.
+    pub no_live_items: bool,
 }
 
 /// A run begun or resumed by [`Store::begin_run`].

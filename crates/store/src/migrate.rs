@@ -84,8 +84,9 @@ pub(crate) const SQLITE: &[&str] = &[
     // version alone makes a binary that cannot read them refuse the store up front.
     "SELECT 1;",
     // 4: bodies compressed against a dictionary of their kind (see `body.rs`), kept here.
+    // AUTOINCREMENT: a body names its dictionary by id, so an id is never given twice.
     "CREATE TABLE body_dicts (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         provider TEXT NOT NULL,
         kind TEXT NOT NULL,
         dict BLOB NOT NULL

@@ -369,7 +369,7 @@ impl Store for PgStore {
                 CURRENT_RUN,
                 "SELECT bookmark, checkpoint, checkpoint_run, done_run FROM kind_state
                  WHERE provider = $1 AND tenant = $2 AND kind = $3",
-                "SELECT EXISTS (SELECT 1 FROM items
+                "SELECT NOT EXISTS (SELECT 1 FROM items
                  WHERE provider = $1 AND tenant = $2 AND kind = $3 AND NOT tombstone)",
             ])
             .await
@@ -381,14 +381,14 @@ impl Store for PgStore {
             .await
             .map_err(&e)?
             .map(|r| r.get(0));
-        let live_items: bool = tx
+        let no_live_items: bool = tx
             .query_one(&live, &[p, t, &kind])
             .await
             .map_err(&e)?
             .get(0);
         let Some(row) = tx.query_opt(&state, &[p, t, &kind]).await.map_err(&e)? else {
             return Ok(KindState {
-                live_items,
+                no_live_items,
                 ..KindState::default()
             });
         };
@@ -399,7 +399,7 @@ impl Store for PgStore {
             bookmark: row.get(0),
             checkpoint: checkpoint.filter(|_| in_current(row.get(2))),
             done_in_run: in_current(row.get(3)),
-            live_items,
+            no_live_items,
         })
     }
 

@@ -246,12 +246,15 @@ fn read_body(row: &rusqlite::Row<'_>, idx: usize, dicts: &Dicts) -> rusqlite::Re
     }
 }
 
+/// A `body_dicts` row: its id and its bytes.
+fn dict_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
 /// The compression dictionaries of `kind` ([`body::Dict`]), by id.
 fn kind_dicts(conn: &Connection, provider: &str, kind: &str) -> rusqlite::Result<Dicts> {
     conn.prepare_cached("SELECT id, dict FROM body_dicts WHERE provider = ?1 AND kind = ?2")?
-        .query_map(params![provider, kind], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get(1)?))
-        })?
+        .query_map(params![provider, kind], dict_row)?
         // An id past u32 was never written into a body.
         .filter_map(|row| {
             row.map(|(id, dict)| u32::try_from(id).ok().map(|id| (id, dict)))
@@ -260,23 +263,25 @@ fn kind_dicts(conn: &Connection, provider: &str, kind: &str) -> rusqlite::Result
         .collect()
 }
 
-/// The dictionary `kind`'s bodies are compressed against: the newest stored, or else one
-/// made of the first of `items` long enough, stored now, in the transaction that writes
-/// the bodies compressed against it.
+/// The dictionary `kind`'s bodies are compressed against: the one stored, or else one made
+/// of the first of `items` long enough, stored now, in the transaction that writes the
+/// bodies compressed against it. Dictionaries are per provider and kind: tenants share
+/// them (their items have the same shape).
 fn kind_dict(
     tx: &Connection,
     provider: &str,
     kind: &str,
     items: &[ItemWrite],
 ) -> rusqlite::Result<Option<Dict>> {
+    if items.is_empty() {
+        return Ok(None);
+    }
     let stored = tx
         .prepare_cached(
             "SELECT id, dict FROM body_dicts WHERE provider = ?1 AND kind = ?2
              ORDER BY id DESC LIMIT 1",
         )?
-        .query_row(params![provider, kind], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get(1)?))
-        })
+        .query_row(params![provider, kind], dict_row)
         .optional()?;
     let (id, bytes) = match stored {
         Some(stored) => stored,
@@ -386,9 +391,12 @@ impl crate::export::ExportSource for SqliteExport {
         let (provider, kind) = (provider.to_string(), kind.to_string());
         run(&self.0, "export", move |conn, store| {
             let (id, tenant) = after.unwrap_or_default();
-            let go = || -> rusqlite::Result<Vec<CatalogItem>> {
-                let dicts = kind_dicts(conn, &provider, &kind)?;
-                let mut stmt = conn.prepare_cached(&format!(
+            let mut go = || -> rusqlite::Result<Vec<CatalogItem>> {
+                // One snapshot for the dictionaries and the bodies: another process's
+                // first load may commit both between two statements.
+                let tx = conn.transaction()?;
+                let dicts = kind_dicts(&tx, &provider, &kind)?;
+                let mut stmt = tx.prepare_cached(&format!(
                     "SELECT i.id, i.tenant, i.parent_field, i.parent_id, j.json
                      FROM items i JOIN item_json j ON j.item = i.item
                      WHERE i.provider = ?1 AND i.kind = ?2 AND (i.id, i.tenant) > (?3, ?4)
@@ -413,7 +421,10 @@ impl crate::export::ExportSource for SqliteExport {
                         json: read_body(r, 4, &dicts)?,
                     })
                 })?;
-                rows.collect()
+                let page = rows.collect();
+                drop(stmt);
+                tx.commit()?;
+                page
             };
             go().map_err(|e| db_err(store, "export", e))
         })
@@ -658,9 +669,9 @@ impl Store for SqliteStore {
                     .optional()
                 })
                 .map_err(e)?;
-            let live_items = tx
+            let no_live_items = tx
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM items
+                    "SELECT NOT EXISTS (SELECT 1 FROM items
                      WHERE provider = ?1 AND kind = ?2 AND tenant = ?3 AND tombstone = 0)",
                 )
                 .and_then(|mut s| {
@@ -669,7 +680,7 @@ impl Store for SqliteStore {
                 .map_err(e)?;
             let Some((bookmark, checkpoint, checkpoint_run, done_run)) = row else {
                 return Ok(KindState {
-                    live_items,
+                    no_live_items,
                     ..KindState::default()
                 });
             };
@@ -678,7 +689,7 @@ impl Store for SqliteStore {
                 bookmark,
                 checkpoint: checkpoint.filter(|_| in_current(checkpoint_run)),
                 done_in_run: in_current(done_run),
-                live_items,
+                no_live_items,
             })
         })
         .await

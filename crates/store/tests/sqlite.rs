@@ -225,9 +225,16 @@ async fn each_kind_is_compressed_against_one_dictionary_kept_with_its_bodies() {
     got.sort();
     assert_eq!(got, want);
 
-    // Without its dictionary a body cannot be read: a corrupt store, not garbage.
+    // Without its dictionary a body cannot be read: a corrupt store, not garbage. A
+    // dictionary made afterwards never takes the lost one's id.
     conn.execute("DELETE FROM body_dicts WHERE kind = 'board'", [])
         .unwrap();
+    store
+        .apply(&scope(), None, "board", &write(3..4), &[], None)
+        .await
+        .unwrap();
+    let ids: Vec<(i64, String)> = pairs(&conn, "SELECT id, kind FROM body_dicts ORDER BY id");
+    assert_eq!(ids, [(1, "issue".to_string()), (3, "board".to_string())]);
     let e = exported(&*store)
         .await
         .into_iter()

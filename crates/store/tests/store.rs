@@ -24,6 +24,7 @@ on_both_backends!(
     unknown_runs_are_refused,
     touch_marks_seen_and_returns_missing,
     sweep_tombstones_unseen,
+    kind_state_says_when_nothing_is_live,
     sweep_refuses_over_threshold,
     sweep_rejects_bad_fraction,
     export_is_ordered_filtered_and_paged,
@@ -424,7 +425,10 @@ async fn checkpoint_follows_the_run(f: &Fixture) {
     let s = scope("jira");
     assert_eq!(
         f.store.kind_state(&s, "issue").await.unwrap(),
-        Default::default()
+        ocean_store::KindState {
+            no_live_items: true,
+            ..Default::default()
+        }
     );
     let run = f.store.begin_run(&s, T0).await.unwrap().id;
     f.store
@@ -490,7 +494,7 @@ async fn finish_kind_keeps_bookmark_on_success_only(f: &Fixture) {
             bookmark: Some(T0),
             checkpoint: None,
             done_in_run: true,
-            live_items: true,
+            no_live_items: false,
         }
     );
     f.store.finish_run(&s, run).await.unwrap();
@@ -522,7 +526,7 @@ async fn finish_kind_keeps_bookmark_on_success_only(f: &Fixture) {
             bookmark: Some(T0),
             checkpoint: None,
             done_in_run: false,
-            live_items: true,
+            no_live_items: false,
         }
     );
     // A kind that never had state gets it on its first success.
@@ -580,6 +584,36 @@ async fn touch_marks_seen_and_returns_missing(f: &Fixture) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn kind_state_says_when_nothing_is_live(f: &Fixture) {
+    let (s, other) = (scope("jira"), scope("jira"));
+    let nothing = |st: ocean_store::KindState| st.no_live_items;
+    assert!(
+        nothing(f.store.kind_state(&s, "issue").await.unwrap()),
+        "empty"
+    );
+    // Another tenant's items, or another kind's, are not this kind's.
+    f.store
+        .apply(&other, None, "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    f.store
+        .apply(&s, None, "project", &[item("P", 1)], &[], None)
+        .await
+        .unwrap();
+    assert!(nothing(f.store.kind_state(&s, "issue").await.unwrap()));
+    // A webhook's item is live; tombstoned, it is not.
+    f.store
+        .apply(&s, None, "issue", &[item("1", 1)], &[], None)
+        .await
+        .unwrap();
+    assert!(!nothing(f.store.kind_state(&s, "issue").await.unwrap()));
+    f.store
+        .apply(&s, None, "issue", &[], &ids(&["1"]), None)
+        .await
+        .unwrap();
+    assert!(nothing(f.store.kind_state(&s, "issue").await.unwrap()));
 }
 
 async fn sweep_tombstones_unseen(f: &Fixture) {

@@ -298,8 +298,9 @@ impl KindJob<'_> {
                 self.apply_records(records).await?;
                 if !self.provider.complete(self.kind.name) {
                     self.report.capped = true;
-                } else if state.live_items {
-                    // (A first load has nothing to sweep: every live item is one it wrote.)
+                } else if !state.no_live_items {
+                    // (With nothing live before the stream, e.g. a first load, every live
+                    // item now is one the run or a concurrent webhook wrote: nothing to sweep.)
                     self.sweep().await?;
                 }
             }
