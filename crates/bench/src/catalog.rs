@@ -4,8 +4,9 @@
 //!   on `/dev/null`, from the simulator in its own process (no latency: the store is what is
 //!   measured), alternating; and the cursor's NDJSON sync in the same rounds, to show what
 //!   the census costs where latency is nil.
-//! * Peak RSS of `ocean sync … --store` from 10k to 1M Octopus deployments, served by the
-//!   template server (the simulator would pre-render a million items).
+//! * Peak RSS of `ocean sync … --store` from 10k to 1M Octopus deployments (the median of
+//!   up to three runs at each scale), served by the template server (the simulator would
+//!   pre-render a million items).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,7 +113,9 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         report::pct(report::median_server_share(&runs[0])),
     ));
 
-    // Peak RSS into the store, 10k → 1M.
+    // Peak RSS into the store, 10k → 1M: the median of three runs at each scale (fewer
+    // if fewer were asked for), as one run's peak moves by a few MiB with where the
+    // threads happen to be.
     let server = Server::start(s.bench(&["serve", "--port", "0"]))?;
     let scales = [10_000, 100_000, 1_000_000].map(|n| s.items(n));
     let mut rss = Vec::new();
@@ -120,21 +123,29 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
         let url = format!("{}/n/{n}", server.url);
         let db = db_path(&format!("rss-{n}"));
         let runs = alternate(
-            &s.with_runs(1),
+            &s.with_runs(s.runs.min(3)),
             &server,
             n,
             &[&|| fresh_store(s.ocean_octopus(&url, &[]), &db)],
         )?;
         let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
         remove_sqlite(&db);
-        let run: &Run = &runs[0][0];
-        let mib = run.max_rss_kib as f64 / 1024.0;
+        let runs: &[Run] = &runs[0];
+        let mib = report::median_rss_mib(runs);
         rss.push(mib);
+        let each: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{:.1}", r.max_rss_kib as f64 / 1024.0))
+            .collect();
         report.rss.push(format!(
             "`ocean sync octopus --kind deployment --max-items 0 --store sqlite:FILE`, {n} items: \
-             {mib:.1} MiB ({}, {}; SQLite file {:.0} MiB)",
-            rate(run.items_per_sec()),
-            secs(run.wall),
+             {mib:.1} MiB, median of {} runs ({} MiB; {}, {}; SQLite file {:.0} MiB)",
+            runs.len(),
+            each.join(", "),
+            rate(report::median_rate(runs)),
+            secs(std::time::Duration::from_secs_f64(report::median(
+                runs.iter().map(|r| r.wall.as_secs_f64()).collect()
+            ))),
             size as f64 / (1024.0 * 1024.0)
         ));
     }
@@ -144,7 +155,7 @@ pub fn store(s: &Settings, report: &mut Report) -> Result<(), Failure> {
     let min = rss.iter().copied().fold(f64::MAX, f64::min);
     report.row(
         format!(
-            "7 store memory: peak RSS of `ocean sync --store sqlite:FILE`, {} Octopus deployments (MiB)",
+            "7 store memory: peak RSS of `ocean sync --store sqlite:FILE`, {} Octopus deployments (MiB, median of runs)",
             scales.map(count).join("/")
         ),
         rss.iter()
