@@ -280,6 +280,30 @@ mod tests {
     }
 
     #[test]
+    fn any_damage_to_a_body_is_an_error_or_some_json_never_a_crash() {
+        // The C decoder reads what a damaged file holds: every truncation and every byte
+        // flipped of a body compressed against a dictionary must come back as a result.
+        let dict = Arc::new(Dict {
+            id: 1,
+            bytes: dictionary_of(&issue(1)).unwrap().to_vec(),
+        });
+        let dicts = Dicts::from([(1, dict.bytes.clone())]);
+        let good = Compressor::new(Some(dict)).encode(&issue(2)).unwrap();
+        for cut in 0..good.len() {
+            assert!(decode(&good[..cut], &dicts).is_err(), "cut at {cut}");
+        }
+        for at in DICT_HEADER..good.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[at] ^= flip;
+                if let Ok(json) = decode(&bad, &dicts) {
+                    assert_eq!(json.len(), issue(2).len(), "byte {at} ^ {flip:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn damaged_bodies_are_errors_not_garbage() {
         let none = Dicts::new();
         let json = "x".repeat(1000);
