@@ -744,22 +744,29 @@ impl Store for SqliteStore {
         self.run("touch", move |conn, store| {
             let go = || -> rusqlite::Result<Vec<String>> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut missing = Vec::new();
+                // The ids in key order: the key index is then read forward, each page
+                // once, instead of all over and back from the OS (an incremental run of
+                // 100k issues with no change: 0.61–0.89 → 0.40–0.48 s, system time
+                // 0.24–0.39 → 0.05–0.11 s). Missing ids still come back in the order given.
+                let mut order: Vec<usize> = (0..ids.len()).collect();
+                order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+                let mut gone = vec![false; ids.len()];
                 {
                     let mut seen = tx.prepare_cached(
                         "UPDATE items SET last_seen_run = ?5
                          WHERE provider = ?1 AND kind = ?2 AND id = ?3 AND tenant = ?4
                            AND tombstone = 0",
                     )?;
-                    for id in ids {
-                        if seen.execute(params![scope.provider, kind, id, scope.tenant, run])? == 0
-                        {
-                            missing.push(id);
-                        }
+                    for i in order {
+                        let params = params![scope.provider, kind, ids[i], scope.tenant, run];
+                        gone[i] = seen.execute(params)? == 0;
                     }
                 }
                 tx.commit()?;
-                Ok(missing)
+                let missing = ids.into_iter().zip(gone);
+                Ok(missing
+                    .filter_map(|(id, gone)| gone.then_some(id))
+                    .collect())
             };
             go().map_err(|e| db_err(store, "touch", e))
         })
