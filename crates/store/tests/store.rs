@@ -15,6 +15,7 @@ on_both_backends!(
     lock_of_a_killed_holder_is_released,
     begin_run_resumes_until_finished,
     apply_reports_created_updated_unchanged,
+    a_load_out_of_key_order_keeps_each_body_with_its_item,
     items_hashed_by_an_older_ocean_compare_unchanged,
     apply_deletes_only_live_items,
     apply_with_no_run_for_webhooks,
@@ -240,6 +241,48 @@ async fn raw_hash(f: &Fixture, s: &ocean_store::Scope, set: Option<&[u8]>) -> Ve
                 .unwrap()
                 .get(0)
         }
+    }
+}
+
+async fn a_load_out_of_key_order_keeps_each_body_with_its_item(f: &Fixture) {
+    // Bodies long enough to be compressed (ahead of the writer, in SQLite) and different
+    // for every item: a body written under another item's key would show.
+    let body = |id: &str, v: u32| ItemWrite {
+        id: id.into(),
+        parent: None,
+        json: format!(r#"{{"id":"{id}","v":{v},"pad":"{}"}}"#, "ab".repeat(200)),
+    };
+    let s = scope("jira");
+    let run = f.store.begin_run(&s, T0).await.unwrap().id;
+    // A load of 100 new items against key order, then the first id again, changed.
+    let mut batch: Vec<_> = (0..100)
+        .rev()
+        .map(|n| body(&format!("{n:03}"), n))
+        .collect();
+    batch.push(body("099", 1000));
+    let a = f
+        .store
+        .apply(&s, Some(run), "issue", &batch, &[], None)
+        .await
+        .unwrap();
+    let mut expected = vec![Created; 100];
+    expected.push(Updated);
+    assert_eq!(
+        a.actions, expected,
+        "one action per item, in the order given"
+    );
+    let stored: Vec<_> = f
+        .store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let mine: Vec<_> = stored.iter().filter(|i| i.tenant == s.tenant).collect();
+    assert_eq!(mine.len(), 100);
+    for item in mine {
+        let n: u32 = item.id.parse().unwrap();
+        let v = if n == 99 { 1000 } else { n };
+        assert_eq!(item.json, body(&item.id, v).json, "item {}", item.id);
     }
 }
 

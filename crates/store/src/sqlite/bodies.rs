@@ -28,9 +28,10 @@ const AHEAD: usize = 4;
 /// Compressed bodies of a chunk of items, reversed (the writer pops them in order).
 type Chunk = Vec<Option<Vec<u8>>>;
 
-/// One batch to compress, and where its chunks go.
+/// One batch to compress, in the writer's order, and where its chunks go.
 struct Job {
     items: Arc<[ItemWrite]>,
+    order: Arc<[usize]>,
     dict: Option<Arc<Dict>>,
     chunks: SyncSender<Chunk>,
 }
@@ -59,11 +60,17 @@ impl Helper {
     }
 
     /// Has `items` compressed against `dict` ahead of the writer, which takes them from
-    /// the [`Bodies`] returned, in order.
-    pub(super) fn ahead(&self, items: &Arc<[ItemWrite]>, dict: Option<&Arc<Dict>>) -> Bodies {
+    /// the [`Bodies`] returned in `order` (indices into `items`).
+    pub(super) fn ahead(
+        &self,
+        items: &Arc<[ItemWrite]>,
+        order: &Arc<[usize]>,
+        dict: Option<&Arc<Dict>>,
+    ) -> Bodies {
         let (chunks, taken) = mpsc::sync_channel(AHEAD);
         let job = Job {
             items: Arc::clone(items),
+            order: Arc::clone(order),
             dict: dict.cloned(),
             chunks,
         };
@@ -92,8 +99,11 @@ impl Drop for Helper {
 /// taking them (it failed, or it is done).
 fn compress(job: &Job) {
     let mut compressor = Compressor::new(job.dict.clone());
-    for chunk in job.items.chunks(CHUNK) {
-        let mut bodies: Chunk = chunk.iter().map(|i| compressor.encode(&i.json)).collect();
+    for chunk in job.order.chunks(CHUNK) {
+        let mut bodies: Chunk = chunk
+            .iter()
+            .map(|&i| compressor.encode(&job.items[i].json))
+            .collect();
         bodies.reverse();
         if job.chunks.send(bodies).is_err() {
             return;
@@ -116,7 +126,8 @@ pub(super) enum Bodies {
 
 impl Bodies {
     /// The compressed body of the batch's next item, `json` (what [`Compressor::encode`]
-    /// gives), when the writer `wants` it. Called once for every item, in the batch's order.
+    /// gives), when the writer `wants` it. Called once for every item, in the writer's
+    /// order (the one given to [`Helper::ahead`]).
     pub(super) fn next(&mut self, json: &str, wants: bool) -> Option<Vec<u8>> {
         match self {
             Bodies::Ahead {
