@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Fixture, ids, item, scope};
+use common::{Fixture, exported, ids, item, scope};
 use futures::TryStreamExt;
 use ocean_store::{Error, ExportFilter, ItemAction::*, ItemWrite, KindResult, Sweep};
 
@@ -185,13 +185,7 @@ async fn apply_reports_created_updated_unchanged(f: &Fixture) {
         .await
         .unwrap();
     assert_eq!(a.actions, [Created]);
-    let items: Vec<_> = f
-        .store
-        .export(ExportFilter::default())
-        .try_collect()
-        .await
-        .unwrap();
-    let mine: Vec<_> = items.iter().filter(|i| i.tenant == s.tenant).collect();
+    let mine = exported(f.store.as_ref(), &s).await;
     assert_eq!(mine.len(), 4);
     let two = mine
         .iter()
@@ -271,13 +265,7 @@ async fn a_load_out_of_key_order_keeps_each_body_with_its_item(f: &Fixture) {
         a.actions, expected,
         "one action per item, in the order given"
     );
-    let stored: Vec<_> = f
-        .store
-        .export(ExportFilter::default())
-        .try_collect()
-        .await
-        .unwrap();
-    let mine: Vec<_> = stored.iter().filter(|i| i.tenant == s.tenant).collect();
+    let mine = exported(f.store.as_ref(), &s).await;
     assert_eq!(mine.len(), 100);
     for item in mine {
         let n: u32 = item.id.parse().unwrap();
@@ -966,13 +954,7 @@ async fn postgres_failed_apply_writes_nothing() {
             .as_deref(),
         Some("c1")
     );
-    let items: Vec<_> = f
-        .store
-        .export(ExportFilter::default())
-        .try_collect()
-        .await
-        .unwrap();
-    let mine: Vec<_> = items.iter().filter(|i| i.tenant == s.tenant).collect();
+    let mine = exported(f.store.as_ref(), &s).await;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].json, r#"{"id":"1","v":1}"#);
     // The connection is still usable after the rolled-back transaction.

@@ -7,7 +7,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ocean_store::{ItemWrite, Scope, Store};
+use futures::TryStreamExt;
+use ocean_store::{CatalogItem, ExportFilter, ItemWrite, Scope, Store};
 
 /// A store under test, with what keeps it alive.
 pub struct Fixture {
@@ -144,6 +145,18 @@ pub fn item(id: &str, v: u32) -> ItemWrite {
         parent: None,
         json: format!(r#"{{"id":"{id}","v":{v}}}"#),
     }
+}
+
+/// The live items of `scope`, as the whole catalog's export gives them.
+pub async fn exported(store: &dyn Store, scope: &Scope) -> Vec<CatalogItem> {
+    let all: Vec<CatalogItem> = store
+        .export(ExportFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    all.into_iter()
+        .filter(|i| i.tenant == scope.tenant)
+        .collect()
 }
 
 /// Ids as owned strings.
