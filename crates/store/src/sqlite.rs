@@ -443,6 +443,17 @@ struct Write {
     checkpoint: Option<String>,
 }
 
+/// The positions of `items` in key order, equal ids in the order given. The writes of a
+/// batch and the marks of a census go in this order: the key index is then walked
+/// forward, each page once, instead of all over and back from the OS (a no-change
+/// incremental run of 100k issues: 0.59–0.73 → 0.40–0.46 s, system time 0.20–0.34 →
+/// 0.07–0.10 s; and a 4 MiB page cache serves a load as fast as 6 MiB did).
+fn key_order<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| id(&items[a]).cmp(id(&items[b])));
+    order
+}
+
 /// One [`Store::apply`]: its items, deletions and checkpoint in one transaction; a load's
 /// bodies compressed by `helper`.
 fn apply_tx(conn: &mut Connection, helper: &Helper, write: &Write) -> rusqlite::Result<Applied> {
@@ -465,7 +476,8 @@ fn apply_tx(conn: &mut Connection, helper: &Helper, write: &Write) -> rusqlite::
         None => current_run(&tx, scope)?.map(|(id, _)| id),
     };
     let mut applied = Applied {
-        actions: Vec::new(),
+        // One slot per item, each written below in key order.
+        actions: vec![ItemAction::Unchanged; items.len()],
         deleted: Vec::new(),
     };
     {
@@ -500,17 +512,12 @@ fn apply_tx(conn: &mut Connection, helper: &Helper, write: &Write) -> rusqlite::
             tx.prepare_cached("UPDATE item_json SET json = ?2 WHERE item = ?1")?;
         let mut seen = tx.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE item = ?1")?;
         let dict = kind_dict(&tx, p, kind, items)?.map(Arc::new);
-        // Items in key order (a repeated id after its earlier write): the key index is
-        // then walked forward, each page once, instead of all over and back from the OS.
-        let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by(|&a, &b| items[a].id.cmp(&items[b].id));
-        let order: Arc<[usize]> = order.into();
+        let order: Arc<[usize]> = key_order(items, |item| &item.id).into();
         let mut bodies = if load {
             helper.ahead(items, &order, dict.as_ref())
         } else {
             Bodies::Inline(Compressor::new(dict))
         };
-        applied.actions = vec![ItemAction::Unchanged; items.len()];
         for &i in order.iter() {
             let item = &items[i];
             let hash = content_hash(item);
@@ -752,12 +759,8 @@ impl Store for SqliteStore {
         self.run("touch", move |conn, store| {
             let go = || -> rusqlite::Result<Vec<String>> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                // The ids in key order: the key index is then read forward, each page
-                // once, instead of all over and back from the OS (an incremental run of
-                // 100k issues with no change: 0.61–0.89 → 0.40–0.48 s, system time
-                // 0.24–0.39 → 0.05–0.11 s). Missing ids still come back in the order given.
-                let mut order: Vec<usize> = (0..ids.len()).collect();
-                order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+                // Missing ids still come back in the order given.
+                let order = key_order(&ids, String::as_str);
                 let mut gone = vec![false; ids.len()];
                 {
                     let mut seen = tx.prepare_cached(
